@@ -1,0 +1,77 @@
+import { z } from "zod";
+import type { Channel, OtpRequest } from "../../../domain/otp_request.ts";
+
+// Bounds keep hostile bodies cheap; each is far above anything Okta sends.
+const messageProfileSchema = z.object({
+  phoneNumber: z.string().min(1).max(64),
+  deliveryChannel: z.string().min(1).max(32),
+  otpCode: z.string().min(1).max(32),
+  msgTemplate: z.string().min(1).max(2048).optional(),
+  otpExpires: z.iso.datetime({ offset: true }).optional(),
+  locale: z.string().max(64).optional(),
+});
+
+const hookRequestSchema = z.object({
+  eventId: z.string().min(1).max(128),
+  requestType: z.string().max(128).optional(),
+  data: z.object({ messageProfile: messageProfileSchema }),
+});
+
+/** The fields of Okta's request worth logging: none of them personal. */
+export interface HookEvent {
+  readonly eventId: string;
+  readonly requestType?: string;
+}
+
+/** One reason a request body was refused, pointing at the field. */
+export interface FieldProblem {
+  readonly location: string;
+  readonly problem: string;
+}
+
+/** The outcome of reading Okta's JSON. */
+export type ParsedHookRequest =
+  | { readonly ok: true; readonly event: HookEvent; readonly request: OtpRequest }
+  | { readonly ok: false; readonly problems: readonly FieldProblem[] };
+
+/** Reads Okta's telephony hook JSON into the domain request. Unknown fields are ignored, as Okta adds some. */
+export function parseOktaRequest(body: unknown): ParsedHookRequest {
+  const parsed = hookRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    // zod's messages name the expected type, never the value received, so no OTP is echoed.
+    const problems = parsed.error.issues.map((issue) => ({
+      location: issue.path.join(".") || "(body)",
+      problem: issue.message,
+    }));
+    return { ok: false, problems };
+  }
+  const { eventId, requestType, data: { messageProfile: profile } } = parsed.data;
+  const channel = channelOf(profile.deliveryChannel);
+  if (channel === undefined) {
+    return {
+      ok: false,
+      problems: [{ location: "data.messageProfile.deliveryChannel", problem: "expected SMS or voice call" }],
+    };
+  }
+  return {
+    ok: true,
+    event: { eventId, requestType },
+    request: {
+      eventId,
+      channel,
+      rawPhoneNumber: profile.phoneNumber,
+      otpCode: profile.otpCode,
+      messageText: profile.msgTemplate,
+      expiresAt: profile.otpExpires === undefined ? undefined : new Date(profile.otpExpires),
+      locale: profile.locale,
+    },
+  };
+}
+
+// Okta documents `SMS` and `voice call`; `Voice` and `CALL` are seen in the wild too.
+function channelOf(deliveryChannel: string): Channel | undefined {
+  const name = deliveryChannel.trim().toLowerCase();
+  if (name === "sms") return "sms";
+  if (name === "voice call" || name === "voice" || name === "call") return "voice";
+  return undefined;
+}

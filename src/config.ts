@@ -1,0 +1,143 @@
+import { z } from "zod";
+
+/** Every environment variable the service reads; `main.ts` reads exactly these. */
+export const CONFIG_VARIABLES = [
+  "PORT",
+  "HOST",
+  "OKTA_HOOK_PATH",
+  "OKTA_AUTH_HEADER",
+  "OKTA_AUTH_SECRET",
+  "OKTA_AUTH_SECRET_PREVIOUS",
+  "EIGHTBYEIGHT_API_KEY",
+  "EIGHTBYEIGHT_SUBACCOUNT_ID",
+  "EIGHTBYEIGHT_SMS_SOURCE",
+  "EIGHTBYEIGHT_SMS_BASE_URL",
+] as const;
+
+/** The raw environment, one optional string per variable. */
+export type Environment = Partial<Record<(typeof CONFIG_VARIABLES)[number], string>>;
+
+/** Where SMS go: 8x8, or nowhere (sandbox) when no 8x8 setting is given at all. */
+export type SmsConfig =
+  | { readonly kind: "sandbox" }
+  | {
+    readonly kind: "8x8";
+    readonly baseUrl: string;
+    readonly apiKey: string;
+    readonly subaccountId: string;
+    readonly source?: string;
+  };
+
+/** The validated configuration. */
+export interface Config {
+  readonly hostname: string;
+  readonly port: number;
+  readonly hookPath: string;
+  readonly authHeader: string;
+  /** Accepted secrets, current first. */
+  readonly authSecrets: readonly string[];
+  /** True when no secret was configured and a throwaway one was made for the sandbox. */
+  readonly authSecretGenerated: boolean;
+  readonly sms: SmsConfig;
+}
+
+/** Either a configuration or every problem found, so an operator fixes them in one go. */
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+const MIN_SECRET_LENGTH = 16;
+const EIGHT_BY_EIGHT_VARIABLES = [
+  "EIGHTBYEIGHT_API_KEY",
+  "EIGHTBYEIGHT_SUBACCOUNT_ID",
+  "EIGHTBYEIGHT_SMS_SOURCE",
+  "EIGHTBYEIGHT_SMS_BASE_URL",
+] as const;
+
+// Plain http is only for a fake 8x8 on this machine; real traffic must use TLS.
+const LOOPBACK_HTTP = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
+const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().optional(),
+  OKTA_HOOK_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /telephony-hook")
+    .refine((path) => path !== "/healthz", "must not be /healthz").default("/telephony-hook"),
+  OKTA_AUTH_HEADER: z.string().regex(/^[!#$%&'*+.^`|~\w-]+$/, "must be an HTTP header name")
+    .transform((name) => name.toLowerCase()).default("authorization"),
+  OKTA_AUTH_SECRET: secret.optional(),
+  OKTA_AUTH_SECRET_PREVIOUS: secret.optional(),
+  EIGHTBYEIGHT_API_KEY: z.string().optional(),
+  EIGHTBYEIGHT_SUBACCOUNT_ID: z.string().regex(
+    /^[A-Za-z0-9\-._&]{3,50}$/,
+    "must be 3 to 50 of A-Z a-z 0-9 - . _ &",
+  )
+    .optional(),
+  EIGHTBYEIGHT_SMS_SOURCE: z.string().max(16, "must be at most 16 characters (8x8's sender ID limit)")
+    .optional(),
+  EIGHTBYEIGHT_SMS_BASE_URL: z.string().transform((url) => url.replace(/\/+$/, ""))
+    .refine((url) => /^https:\/\/[^/?#]+$/.test(url) || LOOPBACK_HTTP.test(url), "must be https://host")
+    .default("https://sms.8x8.com"),
+});
+
+/**
+ * Validates the environment. Empty values count as unset, as `.env` files often hold `NAME=`.
+ * `generateSecret` supplies a throwaway secret for the sandbox when none is configured.
+ */
+export function loadConfig(environment: Environment, generateSecret: () => string): ConfigResult {
+  const env = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`),
+    };
+  }
+  const values = parsed.data;
+  const given = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name in env);
+  const problems: string[] = [];
+  if (given.length > 0) {
+    for (const name of ["EIGHTBYEIGHT_API_KEY", "EIGHTBYEIGHT_SUBACCOUNT_ID", "OKTA_AUTH_SECRET"] as const) {
+      if (!(name in env)) {
+        problems.push(`${name} is required when any EIGHTBYEIGHT_ setting is given (${given.join(", ")})`);
+      }
+    }
+  }
+  if (values.OKTA_AUTH_SECRET_PREVIOUS !== undefined && values.OKTA_AUTH_SECRET === undefined) {
+    problems.push("OKTA_AUTH_SECRET_PREVIOUS needs OKTA_AUTH_SECRET: it only extends a rotation");
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const sms: SmsConfig = given.length === 0 ? { kind: "sandbox" } : {
+    kind: "8x8",
+    baseUrl: values.EIGHTBYEIGHT_SMS_BASE_URL,
+    apiKey: values.EIGHTBYEIGHT_API_KEY!,
+    subaccountId: values.EIGHTBYEIGHT_SUBACCOUNT_ID!,
+    source: values.EIGHTBYEIGHT_SMS_SOURCE,
+  };
+  const current = values.OKTA_AUTH_SECRET ?? generateSecret();
+  return {
+    ok: true,
+    config: {
+      // The sandbox is for trying things out: keep it off the network unless HOST says otherwise.
+      hostname: values.HOST ?? (sms.kind === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
+      port: values.PORT,
+      hookPath: values.OKTA_HOOK_PATH,
+      authHeader: values.OKTA_AUTH_HEADER,
+      authSecrets: values.OKTA_AUTH_SECRET_PREVIOUS === undefined
+        ? [current]
+        : [current, values.OKTA_AUTH_SECRET_PREVIOUS],
+      authSecretGenerated: values.OKTA_AUTH_SECRET === undefined,
+      sms,
+    },
+  };
+}
+
+/** Reads the variables this service knows from the process environment, and nothing else. */
+export function readEnvironment(): Environment {
+  const environment: Environment = {};
+  for (const name of CONFIG_VARIABLES) environment[name] = Deno.env.get(name);
+  return environment;
+}

@@ -1,0 +1,47 @@
+/**
+ * Stable reason codes for a delivery that did not happen. They appear in logs, answers and traces,
+ * so operators can alert on them: never rename one, only add.
+ */
+export type FailureReason =
+  | "invalid_phone_number"
+  | "channel_not_supported"
+  | "provider_rejected"
+  | "provider_auth_failed"
+  | "provider_rate_limited"
+  | "provider_unavailable";
+
+/** Reasons why the outcome of a send cannot be told: the provider may or may not have accepted it. */
+export type UnknownReason = "timeout" | "network_error" | "unreadable_response";
+
+/** Facts about a delivery that are safe to log and to show an Okta administrator. */
+export type DeliveryMetadata = Readonly<Record<string, string>>;
+
+/** The result of trying to deliver one passcode. Expected failures are values, never exceptions. */
+export type Delivery =
+  | {
+    readonly outcome: "delivered";
+    readonly provider: string;
+    /** The provider's id for the message, e.g. 8x8's `umid`. */
+    readonly transactionId: string;
+    readonly metadata: DeliveryMetadata;
+  }
+  | {
+    readonly outcome: "failed";
+    readonly reason: FailureReason;
+    readonly provider?: string;
+    readonly metadata: DeliveryMetadata;
+  }
+  | {
+    readonly outcome: "unknown";
+    readonly reason: UnknownReason;
+    readonly provider: string;
+    readonly metadata: DeliveryMetadata;
+  };
+
+/** Builds a failed delivery. */
+export function failed(
+  reason: FailureReason,
+  options: { provider?: string; metadata?: DeliveryMetadata } = {},
+): Delivery {
+  return { outcome: "failed", reason, provider: options.provider, metadata: options.metadata ?? {} };
+}

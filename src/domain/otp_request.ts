@@ -1,0 +1,30 @@
+/** How the user asked to receive the passcode. */
+export type Channel = "sms" | "voice";
+
+/** One request to deliver a one-time passcode, free of any provider's or Okta's wire format. */
+export interface OtpRequest {
+  /** The caller's id for this request; also the idempotency key towards the provider. */
+  readonly eventId: string;
+  readonly channel: Channel;
+  /** The number exactly as received; the use case normalises it through the `PhoneNumbers` port. */
+  readonly rawPhoneNumber: string;
+  readonly otpCode: string;
+  /** The rendered message that already contains the code, when the caller supplied one. */
+  readonly messageText?: string;
+  /** After this instant the code is useless, so the message must not arrive later. */
+  readonly expiresAt?: Date;
+  readonly locale?: string;
+}
+
+/** A phone number in E.164 form, with the parts needed for routing and masking. */
+export interface PhoneNumber {
+  /** `+` followed by 7 to 15 digits. */
+  readonly e164: string;
+  /** Digits only, without `+`, e.g. `"1"` or `"65"`. */
+  readonly countryCallingCode: string;
+}
+
+/** The text the user receives by SMS: the caller's rendered message, or a plain fallback. */
+export function smsText(request: OtpRequest): string {
+  return request.messageText ?? `Your verification code is ${request.otpCode}`;
+}

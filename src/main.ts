@@ -1,0 +1,93 @@
+// The composition root: the only module that knows which adapter serves which port.
+import denoJson from "../deno.json" with { type: "json" };
+import { createHeaderSecretAuth } from "./adapters/inbound/okta_auth/header_secret.ts";
+import { createRouter, healthRoute } from "./adapters/inbound/http/router.ts";
+import { errorResponse } from "./adapters/inbound/http/json_response.ts";
+import { createTelephonyHookHandler } from "./adapters/inbound/okta_hook/telephony_hook.ts";
+import { createEightByEightSms } from "./adapters/outbound/eight_by_eight/sms_sender.ts";
+import { createJsonLogger, type Logger } from "./adapters/outbound/json_log/json_logger.ts";
+import { createLibphonenumberParser } from "./adapters/outbound/phone_numbers/libphonenumber.ts";
+import { createSandboxSms } from "./adapters/outbound/sandbox/sms_sender.ts";
+import { type Config, loadConfig, readEnvironment } from "./config.ts";
+import type { SmsSender } from "./domain/ports.ts";
+
+const VERSION = denoJson.version;
+
+if (import.meta.main) {
+  if (Deno.args.includes("--version")) {
+    console.log(VERSION);
+  } else {
+    start();
+  }
+}
+
+function start(): void {
+  const result = loadConfig(readEnvironment(), generateSecret);
+  if (!result.ok) {
+    console.error(`Configuration problems:\n${result.problems.map((p) => `  - ${p}`).join("\n")}`);
+    console.error("See .env.example for every setting and its meaning.");
+    Deno.exit(1);
+  }
+  const config = result.config;
+  const logger = createJsonLogger();
+  const hook = createTelephonyHookHandler({
+    authenticator: createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets }),
+    ports: { phoneNumbers: createLibphonenumberParser(), sms: createSmsSender(config, logger) },
+    logger,
+  });
+  const router = createRouter([
+    { method: "POST", path: config.hookPath, handler: hook },
+    healthRoute({ version: VERSION, mode: config.sms.kind }),
+  ]);
+  const server = Deno.serve({
+    hostname: config.hostname,
+    port: config.port,
+    onListen: ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`),
+    onError: (error) => {
+      // A bug, not an outcome: log where it happened but not the message, which may quote input.
+      const stack = error instanceof Error ? error.stack?.split("\n").slice(1, 6).join(" | ") : undefined;
+      logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
+      return errorResponse(500, "internal_error", "Internal error");
+    },
+  }, router);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => server.shutdown());
+  }
+}
+
+function createSmsSender(config: Config, logger: Logger): SmsSender {
+  if (config.sms.kind === "sandbox") return createSandboxSms(logger);
+  return createEightByEightSms({ ...config.sms, userAgent: `okta-8x8-telephony-hook/${VERSION}` });
+}
+
+function announce(config: Config, logger: Logger, origin: string): void {
+  logger.info("listening", {
+    url: origin,
+    hookPath: config.hookPath,
+    mode: config.sms.kind,
+    version: VERSION,
+  });
+  if (config.sms.kind !== "sandbox") return;
+  // A user-chosen secret is never printed; a generated one is throwaway and needed to try the hook.
+  const secret = config.authSecretGenerated ? config.authSecrets[0] : "$OKTA_AUTH_SECRET";
+  console.error(
+    [
+      "",
+      "  SANDBOX MODE: no EIGHTBYEIGHT_* settings, so no SMS leaves this machine.",
+      "  Deliveries are logged with a masked number and answered SUCCESSFUL with provider 'sandbox'.",
+      config.authSecretGenerated ? "  OKTA_AUTH_SECRET is unset: this run accepts a generated secret." : "",
+      "",
+      "  Try it:",
+      `    curl -sS -X POST ${origin}${config.hookPath} \\`,
+      `      -H "${config.authHeader}: ${secret}" -H 'content-type: application/json' \\`,
+      "      -d @tests/contracts/okta/request-sms-preview.json",
+      `  or: OKTA_AUTH_SECRET='${secret}' deno task preview`,
+      "",
+    ].filter((line, index, lines) => line !== "" || lines[index - 1] !== "").join("\n"),
+  );
+}
+
+function generateSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+}
