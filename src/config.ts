@@ -56,7 +56,9 @@ const EIGHT_BY_EIGHT_VARIABLES = [
 
 // Plain http is only for a fake 8x8 on this machine; real traffic must use TLS.
 const LOOPBACK_HTTP = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
-const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`);
+const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`)
+  // HTTP strips surrounding whitespace from header values, so such a secret could never match.
+  .refine((value) => value.trim() === value, "must not start or end with whitespace");
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -89,15 +91,10 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
     Object.entries(environment).filter(([, value]) => value !== undefined && value !== ""),
   );
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`),
-    };
-  }
-  const values = parsed.data;
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
   const given = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name in env);
-  const problems: string[] = [];
   if (given.length > 0) {
     for (const name of ["EIGHTBYEIGHT_API_KEY", "EIGHTBYEIGHT_SUBACCOUNT_ID", "OKTA_AUTH_SECRET"] as const) {
       if (!(name in env)) {
@@ -105,10 +102,11 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
       }
     }
   }
-  if (values.OKTA_AUTH_SECRET_PREVIOUS !== undefined && values.OKTA_AUTH_SECRET === undefined) {
+  if ("OKTA_AUTH_SECRET_PREVIOUS" in env && !("OKTA_AUTH_SECRET" in env)) {
     problems.push("OKTA_AUTH_SECRET_PREVIOUS needs OKTA_AUTH_SECRET: it only extends a rotation");
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  const values = parsed.data;
 
   const sms: SmsConfig = given.length === 0 ? { kind: "sandbox" } : {
     kind: "8x8",

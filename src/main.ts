@@ -1,7 +1,7 @@
 // The composition root: the only module that knows which adapter serves which port.
 import denoJson from "../deno.json" with { type: "json" };
 import { createHeaderSecretAuth } from "./adapters/inbound/okta_auth/header_secret.ts";
-import { createRouter, healthRoute } from "./adapters/inbound/http/router.ts";
+import { createRouter, type Handler, healthRoute } from "./adapters/inbound/http/router.ts";
 import { errorResponse } from "./adapters/inbound/http/json_response.ts";
 import { createTelephonyHookHandler } from "./adapters/inbound/okta_hook/telephony_hook.ts";
 import { createEightByEightSms } from "./adapters/outbound/eight_by_eight/sms_sender.ts";
@@ -30,15 +30,6 @@ function start(): void {
   }
   const config = result.config;
   const logger = createJsonLogger();
-  const hook = createTelephonyHookHandler({
-    authenticator: createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets }),
-    ports: { phoneNumbers: createLibphonenumberParser(), sms: createSmsSender(config, logger) },
-    logger,
-  });
-  const router = createRouter([
-    { method: "POST", path: config.hookPath, handler: hook },
-    healthRoute({ version: VERSION, mode: config.sms.kind }),
-  ]);
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,
@@ -49,10 +40,23 @@ function start(): void {
       logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
       return errorResponse(500, "internal_error", "Internal error");
     },
-  }, router);
+  }, createService(config, logger));
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => server.shutdown());
   }
+}
+
+/** Wires the adapters for one configuration into the server's request handler. */
+export function createService(config: Config, logger: Logger): Handler {
+  const hook = createTelephonyHookHandler({
+    authenticator: createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets }),
+    ports: { phoneNumbers: createLibphonenumberParser(), sms: createSmsSender(config, logger) },
+    logger,
+  });
+  return createRouter([
+    { method: "POST", path: config.hookPath, handler: hook },
+    healthRoute({ version: VERSION, mode: config.sms.kind }),
+  ]);
 }
 
 function createSmsSender(config: Config, logger: Logger): SmsSender {

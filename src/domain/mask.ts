@@ -1,6 +1,6 @@
 import type { PhoneNumber } from "./otp_request.ts";
 
-/** How many trailing digits stay visible in a masked number: enough for a help desk, too few to dial. */
+/** At most this many trailing digits stay visible: enough for a help desk, too few to dial. */
 const VISIBLE_DIGITS = 4;
 
 /** Stands in for input that is not a usable number: none of its characters are kept. */
@@ -13,6 +13,8 @@ export const UNPARSABLE_NUMBER_MASK = "(unparsable)";
  */
 export function maskPhoneNumber(number: PhoneNumber): string {
   const national = number.e164.slice(1 + number.countryCallingCode.length);
-  const hidden = Math.max(national.length - VISIBLE_DIGITS, 0);
+  // Short national numbers keep at least half their digits hidden.
+  const visible = Math.min(VISIBLE_DIGITS, Math.floor(national.length / 2));
+  const hidden = national.length - visible;
   return `+${number.countryCallingCode}${"*".repeat(hidden)}${national.slice(hidden)}`;
 }

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { loadConfig } from "../src/config.ts";
+
+const generated = () => "generated-secret-for-sandbox";
+const LIVE = {
+  OKTA_AUTH_SECRET: "a-long-enough-secret",
+  EIGHTBYEIGHT_API_KEY: "key",
+  EIGHTBYEIGHT_SUBACCOUNT_ID: "acme_otp",
+};
+
+Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a generated secret", () => {
+  const result = loadConfig({}, generated);
+  assert.deepEqual(result, {
+    ok: true,
+    config: {
+      hostname: "127.0.0.1",
+      port: 3000,
+      hookPath: "/telephony-hook",
+      authHeader: "authorization",
+      authSecrets: ["generated-secret-for-sandbox"],
+      authSecretGenerated: true,
+      sms: { kind: "sandbox" },
+    },
+  });
+});
+
+Deno.test("[config] 8x8 settings select 8x8, listening on all interfaces by default", () => {
+  const result = loadConfig(
+    { ...LIVE, OKTA_AUTH_SECRET_PREVIOUS: "the-previous-secret", PORT: "8080" },
+    generated,
+  );
+  assert.ok(result.ok);
+  assert.equal(result.config.hostname, "0.0.0.0");
+  assert.equal(result.config.port, 8080);
+  assert.deepEqual(result.config.authSecrets, ["a-long-enough-secret", "the-previous-secret"]);
+  assert.equal(result.config.authSecretGenerated, false);
+  assert.deepEqual(result.config.sms, {
+    kind: "8x8",
+    baseUrl: "https://sms.8x8.com",
+    apiKey: "key",
+    subaccountId: "acme_otp",
+    source: undefined,
+  });
+});
+
+Deno.test("[config] empty values count as unset, as in a .env file with NAME=", () => {
+  const result = loadConfig({ EIGHTBYEIGHT_API_KEY: "", OKTA_AUTH_SECRET: "", PORT: "" }, generated);
+  assert.ok(result.ok);
+  assert.equal(result.config.sms.kind, "sandbox");
+  assert.equal(result.config.port, 3000);
+});
+
+Deno.test("[config] partial or invalid settings are errors that list every problem, never a silent sandbox", async (t) => {
+  const cases: [string, Record<string, string>, RegExp[]][] = [
+    ["only an API key", { EIGHTBYEIGHT_API_KEY: "key" }, [
+      /EIGHTBYEIGHT_SUBACCOUNT_ID is required/,
+      /OKTA_AUTH_SECRET is required/,
+    ]],
+    ["only a sender", { EIGHTBYEIGHT_SMS_SOURCE: "Acme" }, [
+      /EIGHTBYEIGHT_API_KEY is required/,
+      /EIGHTBYEIGHT_SUBACCOUNT_ID is required/,
+      /OKTA_AUTH_SECRET is required/,
+    ]],
+    ["bad port and a partial 8x8", {
+      PORT: "x",
+      EIGHTBYEIGHT_API_KEY: "k",
+      EIGHTBYEIGHT_SUBACCOUNT_ID: "acme",
+    }, [
+      /^PORT/,
+      /OKTA_AUTH_SECRET is required/,
+    ]],
+    ["short secret", { ...LIVE, OKTA_AUTH_SECRET: "1234" }, [/OKTA_AUTH_SECRET must be at least 16/]],
+    ["secret with spaces", { ...LIVE, OKTA_AUTH_SECRET: " a-long-enough-secret" }, [/whitespace/]],
+    ["plain http 8x8", { ...LIVE, EIGHTBYEIGHT_SMS_BASE_URL: "http://sms.8x8.com" }, [
+      /EIGHTBYEIGHT_SMS_BASE_URL/,
+    ]],
+    ["long sender", { ...LIVE, EIGHTBYEIGHT_SMS_SOURCE: "x".repeat(17) }, [/at most 16/]],
+    ["bad subaccount", { ...LIVE, EIGHTBYEIGHT_SUBACCOUNT_ID: "a/b" }, [/EIGHTBYEIGHT_SUBACCOUNT_ID/]],
+    ["bad port", { PORT: "http" }, [/^PORT/]],
+    ["bad path", { OKTA_HOOK_PATH: "hook" }, [/OKTA_HOOK_PATH/]],
+    ["bad header", { OKTA_AUTH_HEADER: "x okta" }, [/OKTA_AUTH_HEADER/]],
+    ["previous without current", { OKTA_AUTH_SECRET_PREVIOUS: "the-previous-secret" }, [
+      /needs OKTA_AUTH_SECRET/,
+    ]],
+    ["two bad values", { PORT: "-1", OKTA_HOOK_PATH: "x" }, [/^PORT/, /OKTA_HOOK_PATH/]],
+  ];
+  for (const [name, environment, expected] of cases) {
+    await t.step(name, () => {
+      const result = loadConfig(environment, generated);
+      assert.equal(result.ok, false);
+      if (result.ok) return;
+      assert.equal(result.problems.length, expected.length, result.problems.join("\n"));
+      expected.forEach((pattern, index) => assert.match(result.problems[index]!, pattern));
+      for (const value of Object.values(environment)) {
+        if (value.length > 8) assert.ok(!result.problems.join().includes(value), "a problem quotes a value");
+      }
+    });
+  }
+});
+
+Deno.test("[config] a loopback http base URL is allowed for a local fake, with a trailing slash trimmed", () => {
+  const result = loadConfig({ ...LIVE, EIGHTBYEIGHT_SMS_BASE_URL: "http://127.0.0.1:8080/" }, generated);
+  assert.ok(result.ok);
+  assert.equal(result.config.sms.kind === "8x8" && result.config.sms.baseUrl, "http://127.0.0.1:8080");
+});

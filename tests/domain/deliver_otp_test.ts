@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { deliverOtp } from "../../src/domain/deliver_otp.ts";
+import { type Delivery, failed } from "../../src/domain/delivery.ts";
+import { maskPhoneNumber } from "../../src/domain/mask.ts";
+import type { OtpRequest, PhoneNumber } from "../../src/domain/otp_request.ts";
+import type { PhoneNumbers } from "../../src/domain/ports.ts";
+import { recordingSmsSender } from "../support/fakes.ts";
+
+const DELIVERED: Delivery = { outcome: "delivered", provider: "test", transactionId: "t-1", metadata: {} };
+
+// A parser fake: knows exactly one number, so tests control what is "usable".
+const knownNumber: PhoneNumber = { e164: "+15551231234", countryCallingCode: "1" };
+const phoneNumbers: PhoneNumbers = { parse: (raw) => raw === "+1 555 123 1234" ? knownNumber : undefined };
+
+function otpRequest(changes: Partial<OtpRequest> = {}): OtpRequest {
+  return {
+    eventId: "evt-1",
+    channel: "sms",
+    rawPhoneNumber: "+1 555 123 1234",
+    otpCode: "424242",
+    messageText: "Your code is 424242",
+    expiresAt: new Date("2030-01-01T00:05:00Z"),
+    ...changes,
+  };
+}
+
+Deno.test("[deliver otp] sends the rendered text to the normalised number and returns the sender's result", async () => {
+  const sms = recordingSmsSender(DELIVERED);
+  const attempt = await deliverOtp(otpRequest(), { phoneNumbers, sms }, new AbortController().signal);
+  assert.deepEqual(attempt, { delivery: DELIVERED, maskedDestination: "+1******1234" });
+  assert.deepEqual(sms.sent, [{
+    eventId: "evt-1",
+    to: knownNumber,
+    text: "Your code is 424242",
+    expiresAt: new Date("2030-01-01T00:05:00Z"),
+  }]);
+});
+
+Deno.test("[deliver otp] falls back to a plain text with the code when Okta sends no template", async () => {
+  const sms = recordingSmsSender(DELIVERED);
+  await deliverOtp(
+    otpRequest({ messageText: undefined }),
+    { phoneNumbers, sms },
+    new AbortController().signal,
+  );
+  assert.equal(sms.sent[0]?.text, "Your verification code is 424242");
+});
+
+Deno.test("[deliver otp] an unusable number fails without calling the sender", async () => {
+  const sms = recordingSmsSender(DELIVERED);
+  const attempt = await deliverOtp(
+    otpRequest({ rawPhoneNumber: "12" }),
+    { phoneNumbers, sms },
+    AbortSignal.abort(),
+  );
+  assert.deepEqual(attempt.delivery, failed("invalid_phone_number"));
+  assert.equal(attempt.maskedDestination, "(unparsable)");
+  assert.equal(sms.sent.length, 0);
+});
+
+Deno.test("[deliver otp] a voice request fails as unsupported and never becomes an SMS", async () => {
+  const sms = recordingSmsSender(DELIVERED);
+  const attempt = await deliverOtp(
+    otpRequest({ channel: "voice" }),
+    { phoneNumbers, sms },
+    AbortSignal.abort(),
+  );
+  assert.deepEqual(attempt.delivery, failed("channel_not_supported"));
+  assert.equal(attempt.maskedDestination, "+1******1234");
+  assert.equal(sms.sent.length, 0);
+});
+
+Deno.test("[mask] keeps the country calling code and at most the last four digits", async (t) => {
+  const cases: [PhoneNumber, string][] = [
+    [{ e164: "+15551231234", countryCallingCode: "1" }, "+1******1234"],
+    [{ e164: "+6591234567", countryCallingCode: "65" }, "+65****4567"],
+    [{ e164: "+9876543210", countryCallingCode: "98" }, "+98****3210"],
+    [{ e164: "+2901234", countryCallingCode: "290" }, "+290**34"],
+  ];
+  for (const [number, masked] of cases) {
+    await t.step(number.e164, () => assert.equal(maskPhoneNumber(number), masked));
+  }
+});

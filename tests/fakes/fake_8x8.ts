@@ -1,0 +1,156 @@
+// A fake 8x8 SMS API on loopback, built from 8x8's OpenAPI file: it checks requests against the published
+// `SmsRequest` schema and path rules, and answers with the documented examples.
+import { resolve, type Schema, violations } from "./json_schema.ts";
+
+const SMS_API = JSON.parse(
+  Deno.readTextFileSync(new URL("../contracts/8x8/sms_api.json", import.meta.url)),
+);
+const SEND = SMS_API.paths["/api/v1/subaccounts/{subAccountId}/messages"].post;
+const SMS_REQUEST: Schema = SEND.requestBody.content["application/json"].schema;
+const SUBACCOUNT_PATTERN = new RegExp(SEND.parameters[0].schema.pattern);
+const PRICES = SMS_API.paths["/api/v1/accounts/{accountId}/prices"].get;
+const ROUTE = /^\/api\/v1\/subaccounts\/([^/]+)\/messages$/;
+
+/** How the fake answers the next sends. */
+export type Fake8x8Scenario =
+  | "queued"
+  | "rejected"
+  | "invalid_msisdn"
+  | "unauthenticated"
+  | "rate_limited"
+  | "server_error"
+  | "tls_required"
+  | "unreadable"
+  | "hang";
+
+/** One request as the fake saw it. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Headers;
+  readonly body: unknown;
+  /** Ways the request broke 8x8's contract; empty for a correct call. */
+  readonly violations: readonly string[];
+}
+
+/** A running fake. */
+export interface Fake8x8 {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly subaccountId: string;
+  readonly requests: readonly RecordedRequest[];
+  answerWith(scenario: Fake8x8Scenario): void;
+  /** Resolves when the next request arrives, before it is answered. */
+  nextRequest(): Promise<RecordedRequest>;
+  close(): Promise<void>;
+}
+
+/** Starts the fake on 127.0.0.1 with a free port. */
+export function startFake8x8(options: { apiKey?: string; subaccountId?: string } = {}): Fake8x8 {
+  const apiKey = options.apiKey ?? "fake-8x8-api-key-0123456789";
+  const subaccountId = options.subaccountId ?? "acme_otp";
+  const requests: RecordedRequest[] = [];
+  const waiters: ((request: RecordedRequest) => void)[] = [];
+  const hanging: ((value: unknown) => void)[] = [];
+  let scenario: Fake8x8Scenario = "queued";
+
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const recorded = await record(request, subaccountId);
+    requests.push(recorded);
+    waiters.splice(0).forEach((wake) => wake(recorded));
+    if (request.headers.get("authorization") !== `Bearer ${apiKey}`) return documentedError(401);
+    if (recorded.violations.length > 0) return invalidRequest(recorded.violations);
+    if (scenario === "hang") {
+      // Never answers while running: the caller's deadline must end the call. Released on close.
+      await new Promise((release) => hanging.push(release));
+      return new Response(null, { status: 503 });
+    }
+    return answer(scenario, recorded);
+  });
+
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    apiKey,
+    subaccountId,
+    requests,
+    answerWith: (next) => void (scenario = next),
+    nextRequest: () => new Promise((wake) => waiters.push(wake)),
+    close: () => {
+      hanging.splice(0).forEach((release) => release(undefined));
+      return server.shutdown();
+    },
+  };
+}
+
+async function record(request: Request, subaccountId: string): Promise<RecordedRequest> {
+  const path = new URL(request.url).pathname;
+  const found: string[] = [];
+  const match = ROUTE.exec(path);
+  if (request.method !== "POST") found.push(`method ${request.method} is not POST`);
+  if (match === null) found.push(`path ${path} is not /api/v1/subaccounts/{subAccountId}/messages`);
+  else if (!SUBACCOUNT_PATTERN.test(decodeURIComponent(match[1]!))) {
+    found.push("subAccountId breaks its pattern");
+  } else if (decodeURIComponent(match[1]!) !== subaccountId) {
+    found.push("subAccountId is not the configured one");
+  }
+  if (!request.headers.get("content-type")?.startsWith("application/json")) {
+    found.push("content-type is not JSON");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await request.text());
+    found.push(...violations(SMS_API, SMS_REQUEST, body));
+  } catch {
+    found.push("body is not JSON");
+  }
+  return { method: request.method, path, headers: request.headers, body, violations: found };
+}
+
+function answer(scenario: Exclude<Fake8x8Scenario, "hang">, recorded: RecordedRequest): Response {
+  const sent = recorded.body as { destination: string; clientMessageId?: string };
+  switch (scenario) {
+    case "queued":
+    case "rejected": {
+      const example = SEND.responses["200"].content["application/json"].examples.response.value;
+      const status = scenario === "queued" ? example.status : {
+        code: "REJECTED",
+        description: "SMS is rejected: destination is not allowed for this subaccount",
+      };
+      return Response.json({
+        ...example,
+        umid: crypto.randomUUID(),
+        clientMessageId: sent.clientMessageId,
+        destination: sent.destination.replace(/^\+/, ""),
+        status,
+      });
+    }
+    case "invalid_msisdn":
+      return documentedError(400);
+    case "unauthenticated":
+      return documentedError(401);
+    case "rate_limited":
+      return documentedError(429, { "retry-after": "1" });
+    case "server_error":
+      return documentedError(500);
+    case "tls_required":
+      return documentedError(426, { upgrade: "TLS/1.3" });
+    case "unreadable":
+      return new Response("<html>gateway</html>", { status: 200, headers: { "content-type": "text/html" } });
+  }
+}
+
+// 8x8 documents its error examples once, on the price list operation, and points every other operation there.
+function documentedError(status: number, headers: Record<string, string> = {}): Response {
+  const response = resolve(
+    SMS_API,
+    `#/paths/~1api~1v1~1accounts~1%7BaccountId%7D~1prices/get/responses/${status}`,
+  );
+  const example =
+    (response as { content: Record<string, { example: unknown }> }).content["application/json"]!.example;
+  return Response.json(example, { status, headers });
+}
+
+function invalidRequest(found: readonly string[]): Response {
+  const example = PRICES.responses["400"].content["application/json"].example;
+  return Response.json({ ...example, message: found.join("; ") }, { status: 400 });
+}

@@ -1,0 +1,26 @@
+// Hand-made fakes of the core's ports: no mocking library needed when every edge is a port.
+import type { Delivery } from "../../src/domain/delivery.ts";
+import type { SmsMessage, SmsSender } from "../../src/domain/ports.ts";
+import { createJsonLogger, type Logger } from "../../src/adapters/outbound/json_log/json_logger.ts";
+
+/** An SMS sender that records what it was asked to send and answers with a fixed delivery. */
+export function recordingSmsSender(answer: Delivery): SmsSender & { sent: SmsMessage[] } {
+  const sent: SmsMessage[] = [];
+  return {
+    sent,
+    send(message) {
+      sent.push(message);
+      return Promise.resolve(answer);
+    },
+  };
+}
+
+/** The real JSON logger, writing into memory so tests can read every line it would have printed. */
+export function capturedLogger(): Logger & { lines: string[]; events(): Record<string, unknown>[] } {
+  const lines: string[] = [];
+  return {
+    ...createJsonLogger({ write: (line) => lines.push(line) }),
+    lines,
+    events: () => lines.map((l) => JSON.parse(l)),
+  };
+}

@@ -1,0 +1,54 @@
+// Runs the real service handler, wired by main.ts, on loopback with a fake 8x8 behind it.
+import { type Config, loadConfig } from "../../src/config.ts";
+import { createService } from "../../src/main.ts";
+import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
+import { capturedLogger } from "./fakes.ts";
+
+export const SECRET = "okta-hook-secret-current-0001";
+export const PREVIOUS_SECRET = "okta-hook-secret-previous-0002";
+
+/** A running service with its fake 8x8 and everything it logged. */
+export interface RunningService {
+  readonly url: string;
+  readonly fake: Fake8x8;
+  readonly logLines: string[];
+  readonly config: Config;
+  post(body: BodyInit | null, headers?: Record<string, string>): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Starts the fake 8x8 and the service on free loopback ports. */
+export function startService(): RunningService {
+  const fake = startFake8x8();
+  const result = loadConfig({
+    OKTA_AUTH_SECRET: SECRET,
+    OKTA_AUTH_SECRET_PREVIOUS: PREVIOUS_SECRET,
+    EIGHTBYEIGHT_API_KEY: fake.apiKey,
+    EIGHTBYEIGHT_SUBACCOUNT_ID: fake.subaccountId,
+    EIGHTBYEIGHT_SMS_SOURCE: "Acme",
+    EIGHTBYEIGHT_SMS_BASE_URL: fake.url,
+  }, () => "unused");
+  if (!result.ok) throw new Error(result.problems.join("; "));
+  const logger = capturedLogger();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    createService(result.config, logger),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    url,
+    fake,
+    logLines: logger.lines,
+    config: result.config,
+    post: (body, headers = {}) =>
+      fetch(`${url}/telephony-hook`, {
+        method: "POST",
+        headers: { authorization: SECRET, "content-type": "application/json", ...headers },
+        body,
+      }),
+    async close() {
+      await server.shutdown();
+      await fake.close();
+    },
+  };
+}
