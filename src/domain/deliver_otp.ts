@@ -24,7 +24,7 @@ export async function deliverOtp(
   }
   const maskedDestination = maskPhoneNumber(to);
   if (request.channel !== "sms") {
-    // Never send an SMS in place of a call: the user chose voice, and Okta can fail over to its own provider.
+    // Never send an SMS in place of a call: the user chose voice, and the caller may have another route.
     return { delivery: failed("channel_not_supported"), maskedDestination };
   }
   const message = { eventId: request.eventId, to, text: smsText(request), expiresAt: request.expiresAt };

@@ -13,7 +13,7 @@ export type FailureReason =
 /** Reasons why the outcome of a send cannot be told: the provider may or may not have accepted it. */
 export type UnknownReason = "timeout" | "network_error" | "unreadable_response";
 
-/** Facts about a delivery that are safe to log and to show an Okta administrator. */
+/** Facts about a delivery that are safe to log and to show an administrator. */
 export type DeliveryMetadata = Readonly<Record<string, string>>;
 
 /** The result of trying to deliver one passcode. Expected failures are values, never exceptions. */
@@ -21,7 +21,7 @@ export type Delivery =
   | {
     readonly outcome: "delivered";
     readonly provider: string;
-    /** The provider's id for the message, e.g. 8x8's `umid`. */
+    /** The provider's own id for the message. */
     readonly transactionId: string;
     readonly metadata: DeliveryMetadata;
   }

@@ -1,7 +1,7 @@
 /** How the user asked to receive the passcode. */
 export type Channel = "sms" | "voice";
 
-/** One request to deliver a one-time passcode, free of any provider's or Okta's wire format. */
+/** One request to deliver a one-time passcode, free of any caller's or provider's wire format. */
 export interface OtpRequest {
   /** The caller's id for this request; also the idempotency key towards the provider. */
   readonly eventId: string;

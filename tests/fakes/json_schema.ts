@@ -72,8 +72,14 @@ function hasType(value: unknown, type: string): boolean {
       return Array.isArray(value);
     case "integer":
       return Number.isInteger(value);
+    case "number":
+      return typeof value === "number";
+    case "string":
+      return typeof value === "string";
+    case "boolean":
+      return typeof value === "boolean";
     default:
-      return typeof value === type;
+      throw new Error(`unsupported schema type ${type}`);
   }
 }
 

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { SECRET, startService } from "../support/service.ts";
+import { runDeno } from "../support/subprocess.ts";
+
+const PREVIEW = new URL("../../src/tools/preview.ts", import.meta.url).pathname;
+
+function runPreview(env: Record<string, string>, args: string[]) {
+  return runDeno(["run", "--allow-net=127.0.0.1", "--allow-env", "--allow-read", PREVIEW, ...args], env)
+    .output();
+}
+
+Deno.test("[preview] sends Okta's preview sample and prints the service's answer", async () => {
+  const service = startService();
+  try {
+    const output = await runPreview({ OKTA_AUTH_SECRET: SECRET }, ["--url", `${service.url}/telephony-hook`]);
+    const stdout = new TextDecoder().decode(output.stdout);
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert.match(stdout, /^HTTP 200 from /);
+    assert.match(stdout, /"status": "SUCCESSFUL"/);
+    assert.equal(service.fake.requests.length, 1);
+  } finally {
+    await service.close();
+  }
+});
+
+Deno.test("[preview] a wrong secret shows the 401 and exits non-zero", async () => {
+  const service = startService();
+  try {
+    const output = await runPreview({ OKTA_AUTH_SECRET: "a-wrong-secret-of-length" }, [
+      "--url",
+      `${service.url}/telephony-hook`,
+    ]);
+    assert.equal(output.code, 1);
+    assert.match(new TextDecoder().decode(output.stdout), /HTTP 401/);
+    assert.equal(service.fake.requests.length, 0);
+  } finally {
+    await service.close();
+  }
+});
+
+Deno.test("[preview] without OKTA_AUTH_SECRET it explains what to set", async () => {
+  const output = await runPreview({}, []);
+  assert.equal(output.code, 2);
+  assert.match(new TextDecoder().decode(output.stderr), /Set OKTA_AUTH_SECRET/);
+});

@@ -1,0 +1,99 @@
+// Starts the service the way `deno task start` does, as a separate process, and reads what it prints.
+import denoJson from "../../deno.json" with { type: "json" };
+
+const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
+// The flags of the start task, so the test runs with exactly the permissions users get.
+const START_FLAGS = denoJson.tasks.start.split(" ").slice(2, -1);
+// What Deno itself needs from the environment to find its cache; nothing of ours leaks in.
+// Any folder without a `.env`, so a developer's own settings never reach the test.
+const NO_ENV_FILE_HERE = new URL(".", import.meta.url).pathname;
+const DENO_VARIABLES = ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "NPM_CONFIG_REGISTRY"];
+
+/** A running service process. */
+export interface ServiceProcess {
+  /** The origin it listens on, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly hostname: string;
+  /** Resolves with the first complete line of standard error that matches. */
+  stderrLine(match: (line: string) => boolean): Promise<string | undefined>;
+  /** Stops it with SIGTERM and returns its exit code and everything it printed. */
+  stop(): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** Runs `deno <args>` with exactly `env` plus Deno's own variables, from a folder with no `.env`. */
+export function runDeno(args: string[], env: Record<string, string>): Deno.ChildProcess {
+  const inherited = Object.fromEntries(
+    DENO_VARIABLES.flatMap((name) => Deno.env.get(name) === undefined ? [] : [[name, Deno.env.get(name)!]]),
+  );
+  return new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: NO_ENV_FILE_HERE,
+    clearEnv: true,
+    env: { ...inherited, NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Runs `main.ts` with the start task's flags. */
+export function runMain(env: Record<string, string>, args: string[] = []): Deno.ChildProcess {
+  return runDeno(["run", ...START_FLAGS, MAIN, ...args], env);
+}
+
+/** Starts the service and waits for its `listening` log line. */
+export async function startMain(env: Record<string, string>): Promise<ServiceProcess> {
+  const child = runMain({ PORT: "0", ...env });
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  const listening = await stdout.waitFor((line) => line.includes(`"event":"listening"`));
+  if (listening === undefined) {
+    const status = await child.status;
+    throw new Error(`service exited with ${status.code} before listening:\n${await stderr.all}`);
+  }
+  const url: string = JSON.parse(listening).url;
+  return {
+    url,
+    hostname: new URL(url).hostname,
+    stderrLine: stderr.waitFor,
+    async stop() {
+      child.kill("SIGTERM");
+      const { code } = await child.status;
+      return { code, stdout: await stdout.all, stderr: await stderr.all };
+    },
+  };
+}
+
+/** Reads a stream to its end while letting a caller wait for the first line that matches. */
+function collect(stream: ReadableStream<Uint8Array>) {
+  let text = "";
+  const waiting: { match: (line: string) => boolean; resolve: (line: string | undefined) => void }[] = [];
+  const all = (async () => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      for (const waiter of [...waiting]) {
+        const line = completeLines(text).find(waiter.match);
+        if (line !== undefined) {
+          waiting.splice(waiting.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+    waiting.splice(0).forEach((waiter) => waiter.resolve(undefined));
+    return text;
+  })();
+  return {
+    all,
+    waitFor: (match: (line: string) => boolean) =>
+      new Promise<string | undefined>((resolve) => {
+        const line = completeLines(text).find(match);
+        if (line !== undefined) resolve(line);
+        else waiting.push({ match, resolve });
+      }),
+  };
+}
+
+// The last piece may be a line still being written.
+function completeLines(text: string): string[] {
+  return text.split("\n").slice(0, -1);
+}
