@@ -26,7 +26,7 @@ async function preview(args: string[]): Promise<number> {
     return 2;
   }
   const url = values.url ?? `http://127.0.0.1:${config.port}${config.hookPath}`;
-  const body = await Deno.readTextFile(positionals[0] ?? DEFAULT_SAMPLE);
+  const body = freshen(await Deno.readTextFile(positionals[0] ?? DEFAULT_SAMPLE));
   const response = await fetch(url, {
     method: "POST",
     headers: { [config.authHeader]: config.authSecrets[0]!, "content-type": "application/json" },
@@ -40,4 +40,23 @@ async function preview(args: string[]): Promise<number> {
     console.log(text);
   }
   return response.ok ? 0 : 1;
+}
+
+/**
+ * Okta's documented sample expired in 2022, and 8x8 drops a message past its expiry. Like the Admin Console's
+ * "Generate Request", move a past `otpExpires` five minutes ahead so a real 8x8 would deliver the preview.
+ */
+function freshen(text: string): string {
+  let request;
+  try {
+    request = JSON.parse(text);
+  } catch {
+    return text; // sent as it is: the service's 400 is what the user wants to see
+  }
+  const profile = request?.data?.messageProfile;
+  const expires = Date.parse(profile?.otpExpires);
+  if (Number.isNaN(expires) || expires > Date.now()) return text;
+  profile.otpExpires = new Date(Date.now() + 5 * 60_000).toISOString();
+  console.error(`note: otpExpires was in the past; sending ${profile.otpExpires} instead`);
+  return JSON.stringify(request);
 }

@@ -18,6 +18,13 @@ Deno.test("[preview] sends Okta's preview sample and prints the service's answer
     assert.match(stdout, /^HTTP 200 from /);
     assert.match(stdout, /"status": "SUCCESSFUL"/);
     assert.equal(service.fake.requests.length, 1);
+    // The sample's 2022 expiry is moved ahead, or a real 8x8 would drop the SMS.
+    const expiry = Date.parse((service.fake.requests[0]!.body as { expiry: string }).expiry);
+    assert.ok(
+      expiry > Date.now() && expiry <= Date.now() + 5 * 60_000,
+      "expiry is within the next five minutes",
+    );
+    assert.match(new TextDecoder().decode(output.stderr), /otpExpires was in the past/);
   } finally {
     await service.close();
   }
