@@ -74,21 +74,24 @@ function announce(config: Config, logger: Logger, origin: string): void {
   if (config.sms.kind !== "sandbox") return;
   // A user-chosen secret is never printed; a generated one is throwaway and needed to try the hook.
   const secret = config.authSecretGenerated ? config.authSecrets[0] : "$OKTA_AUTH_SECRET";
-  console.error(
-    [
-      "",
-      "  SANDBOX MODE: no EIGHTBYEIGHT_* settings, so no SMS leaves this machine.",
-      "  Deliveries are logged with a masked number and answered SUCCESSFUL with provider 'sandbox'.",
-      config.authSecretGenerated ? "  OKTA_AUTH_SECRET is unset: this run accepts a generated secret." : "",
-      "",
-      "  Try it:",
-      `    curl -sS -X POST ${origin}${config.hookPath} \\`,
-      `      -H "${config.authHeader}: ${secret}" -H 'content-type: application/json' \\`,
-      "      -d @tests/contracts/okta/request-sms-preview.json",
-      `  or: OKTA_AUTH_SECRET='${secret}' deno task preview`,
-      "",
-    ].filter((line, index, lines) => line !== "" || lines[index - 1] !== "").join("\n"),
+  const lines = [
+    "",
+    "  SANDBOX MODE: no EIGHTBYEIGHT_* settings, so no SMS leaves this machine.",
+    "  Deliveries are logged with a masked number and answered SUCCESSFUL with provider 'sandbox'.",
+  ];
+  if (config.authSecretGenerated) {
+    lines.push("  OKTA_AUTH_SECRET is unset: this run accepts a generated secret.");
+  }
+  lines.push(
+    "",
+    "  Try it:",
+    `    curl -sS -X POST ${origin}${config.hookPath} \\`,
+    `      -H "${config.authHeader}: ${secret}" -H 'content-type: application/json' \\`,
+    "      -d @tests/contracts/okta/request-sms-preview.json",
+    `  or: OKTA_AUTH_SECRET='${secret}' deno task preview`,
+    "",
   );
+  console.error(lines.join("\n"));
 }
 
 function generateSecret(): string {
