@@ -12,6 +12,13 @@ export const CONFIG_VARIABLES = [
   "EIGHTBYEIGHT_SUBACCOUNT_ID",
   "EIGHTBYEIGHT_SMS_SOURCE",
   "EIGHTBYEIGHT_SMS_BASE_URL",
+  "OTEL_SDK_DISABLED",
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_SERVICE_NAME",
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
 ] as const;
 
 /** The raw environment, one optional string per variable. */
@@ -28,6 +35,31 @@ export type SmsConfig =
     readonly source?: string;
   };
 
+/** The samplers of the OpenTelemetry specification's `OTEL_TRACES_SAMPLER`. */
+export const SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
+
+/** Tracing settings, from the OpenTelemetry specification's standard variables. */
+export interface TelemetryConfig {
+  /** `OTEL_SDK_DISABLED=true`: this service registers no SDK. */
+  readonly disabled: boolean;
+  /** Where OTLP/HTTP spans go; without one the SDK stays off. */
+  readonly tracesEndpoint?: string;
+  /** `OTEL_SERVICE_NAME`; it wins over a `service.name` in the resource attributes. */
+  readonly serviceName?: string;
+  /** From `OTEL_RESOURCE_ATTRIBUTES`, e.g. `deployment.environment=prod`. */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly sampler: (typeof SAMPLERS)[number];
+  /** The ratio for the `traceidratio` samplers, 0 to 1. */
+  readonly samplerRatio: number;
+}
+
 /** The validated configuration. */
 export interface Config {
   readonly hostname: string;
@@ -39,6 +71,7 @@ export interface Config {
   /** True when no secret was configured and a throwaway one was made for the sandbox. */
   readonly authSecretGenerated: boolean;
   readonly sms: SmsConfig;
+  readonly telemetry: TelemetryConfig;
 }
 
 /** Either a configuration or every problem found, so an operator fixes them in one go. */
@@ -60,6 +93,11 @@ const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_
   // HTTP strips surrounding whitespace from header values, so such a secret could never match.
   .refine((value) => value.trim() === value, "must not start or end with whitespace");
 
+const httpUrl = z.string().refine(
+  (url) => /^https?:\/\/[^/?#]+/.test(url),
+  "must be an http:// or https:// URL",
+);
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().optional(),
@@ -80,6 +118,16 @@ const schema = z.object({
   EIGHTBYEIGHT_SMS_BASE_URL: z.string().transform((url) => url.replace(/\/+$/, ""))
     .refine((url) => /^https:\/\/[^/?#]+$/.test(url) || LOOPBACK_HTTP.test(url), "must be https://host")
     .default("https://sms.8x8.com"),
+  // The specification: only "true", in any case, disables; anything else leaves the SDK on.
+  OTEL_SDK_DISABLED: z.string().transform((value) => value.trim().toLowerCase() === "true").default(false),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
+  OTEL_RESOURCE_ATTRIBUTES: z.string().transform(parseResourceAttributes)
+    .refine((attributes) => attributes !== undefined, "must be key=value pairs separated by commas")
+    .optional(),
+  OTEL_TRACES_SAMPLER: z.enum(SAMPLERS).default("parentbased_always_on"),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 });
 
 /**
@@ -129,8 +177,34 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         : [current, values.OKTA_AUTH_SECRET_PREVIOUS],
       authSecretGenerated: values.OKTA_AUTH_SECRET === undefined,
       sms,
+      telemetry: {
+        disabled: values.OTEL_SDK_DISABLED,
+        // The signal-specific variable is used as it is; the generic one gets the traces path appended.
+        tracesEndpoint: values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+          values.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/*$/, "/v1/traces"),
+        serviceName: values.OTEL_SERVICE_NAME,
+        resourceAttributes: values.OTEL_RESOURCE_ATTRIBUTES ?? {},
+        sampler: values.OTEL_TRACES_SAMPLER,
+        samplerRatio: values.OTEL_TRACES_SAMPLER_ARG,
+      },
     },
   };
+}
+
+// `key=value,key2=value2`, values percent-encoded as the OpenTelemetry specification says.
+function parseResourceAttributes(text: string): Record<string, string> | undefined {
+  const attributes: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    if (pair.trim() === "") continue;
+    const equals = pair.indexOf("=");
+    if (equals < 1) return undefined;
+    try {
+      attributes[pair.slice(0, equals).trim()] = decodeURIComponent(pair.slice(equals + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return attributes;
 }
 
 /** Reads the variables this service knows from the process environment, and nothing else. */

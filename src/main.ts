@@ -3,15 +3,19 @@ import denoJson from "../deno.json" with { type: "json" };
 import { createHeaderSecretAuth } from "./adapters/inbound/okta_auth/header_secret.ts";
 import { createRouter, type Handler, healthRoute } from "./adapters/inbound/http/router.ts";
 import { errorResponse } from "./adapters/inbound/http/json_response.ts";
+import { traceRoute } from "./adapters/inbound/http/server_span.ts";
 import { createTelephonyHookHandler } from "./adapters/inbound/okta_hook/telephony_hook.ts";
 import { createEightByEightSms } from "./adapters/outbound/eight_by_eight/sms_sender.ts";
 import { createJsonLogger, type Logger } from "./adapters/outbound/json_log/json_logger.ts";
+import { startTelemetry } from "./adapters/outbound/opentelemetry/telemetry.ts";
 import { createLibphonenumberParser } from "./adapters/outbound/phone_numbers/libphonenumber.ts";
 import { createSandboxSms } from "./adapters/outbound/sandbox/sms_sender.ts";
 import { type Config, loadConfig, readEnvironment } from "./config.ts";
+import type { HttpSpans } from "./adapters/tracing.ts";
 import type { SmsSender } from "./domain/ports.ts";
 
 const VERSION = denoJson.version;
+const FLUSH_TIMEOUT_MS = 3_000;
 
 if (import.meta.main) {
   if (Deno.args.includes("--version")) {
@@ -30,6 +34,7 @@ function start(): void {
   }
   const config = result.config;
   const logger = createJsonLogger();
+  const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,
@@ -40,28 +45,43 @@ function start(): void {
       logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
       return errorResponse(500, "internal_error", "Internal error");
     },
-  }, createService(config, logger));
+  }, createService(config, logger, telemetry.httpSpans));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("stopping", { signal });
+    await server.shutdown(); // stops accepting and lets requests in flight finish
+    // Spans of answered requests must reach the collector, but a dead collector must not hold the exit.
+    const flushed = await Promise.race([
+      telemetry.shutdown().then(() => true),
+      delay(FLUSH_TIMEOUT_MS, false),
+    ]);
+    logger.info("stopped", { spansFlushed: flushed });
+    Deno.exit(0);
+  };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => server.shutdown());
+    Deno.addSignalListener(signal, () => void stop(signal));
   }
 }
 
 /** Wires the adapters for one configuration into the server's request handler. */
-export function createService(config: Config, logger: Logger): Handler {
+export function createService(config: Config, logger: Logger, httpSpans: HttpSpans = "service"): Handler {
   const hook = createTelephonyHookHandler({
     authenticator: createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets }),
-    ports: { phoneNumbers: createLibphonenumberParser(), sms: createSmsSender(config, logger) },
+    ports: { phoneNumbers: createLibphonenumberParser(), sms: createSmsSender(config, logger, httpSpans) },
     logger,
   });
   return createRouter([
-    { method: "POST", path: config.hookPath, handler: hook },
+    traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans),
     healthRoute({ version: VERSION, mode: config.sms.kind }),
   ]);
 }
 
-function createSmsSender(config: Config, logger: Logger): SmsSender {
+function createSmsSender(config: Config, logger: Logger, httpSpans: HttpSpans): SmsSender {
   if (config.sms.kind === "sandbox") return createSandboxSms(logger);
-  return createEightByEightSms({ ...config.sms, userAgent: `okta-8x8-telephony-hook/${VERSION}` });
+  return createEightByEightSms({ ...config.sms, userAgent: `okta-8x8-telephony-hook/${VERSION}`, httpSpans });
 }
 
 function announce(config: Config, logger: Logger, origin: string): void {
@@ -92,6 +112,10 @@ function announce(config: Config, logger: Logger, origin: string): void {
     "",
   );
   console.error(lines.join("\n"));
+}
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
 }
 
 function generateSecret(): string {

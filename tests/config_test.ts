@@ -20,7 +20,65 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
       authSecrets: ["generated-secret-for-sandbox"],
       authSecretGenerated: true,
       sms: { kind: "sandbox" },
+      telemetry: {
+        disabled: false,
+        tracesEndpoint: undefined,
+        serviceName: undefined,
+        resourceAttributes: {},
+        sampler: "parentbased_always_on",
+        samplerRatio: 1,
+      },
     },
+  });
+});
+
+Deno.test("[config] OpenTelemetry's standard variables", async (t) => {
+  await t.step("the generic endpoint gets the traces path", () => {
+    const result = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" }, generated);
+    assert.equal(result.ok && result.config.telemetry.tracesEndpoint, "http://127.0.0.1:4318/v1/traces");
+  });
+  await t.step("the traces endpoint is used as it is, and wins", () => {
+    const result = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://collector.example/otlp/traces",
+    }, generated);
+    assert.equal(
+      result.ok && result.config.telemetry.tracesEndpoint,
+      "https://collector.example/otlp/traces",
+    );
+  });
+  await t.step("resource attributes, sampler and disabling", () => {
+    const result = loadConfig({
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod,team=id%20ops",
+      OTEL_SERVICE_NAME: "otp-hook",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+      OTEL_SDK_DISABLED: "TRUE",
+    }, generated);
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.telemetry, {
+      disabled: true,
+      tracesEndpoint: undefined,
+      serviceName: "otp-hook",
+      resourceAttributes: { "deployment.environment": "prod", team: "id ops" },
+      sampler: "parentbased_traceidratio",
+      samplerRatio: 0.25,
+    });
+  });
+  await t.step("bad values are listed", () => {
+    const result = loadConfig({
+      OTEL_TRACES_SAMPLER: "sometimes",
+      OTEL_TRACES_SAMPLER_ARG: "2",
+      OTEL_RESOURCE_ATTRIBUTES: "novalue",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318",
+    }, generated);
+    assert.equal(result.ok, false);
+    assert.deepEqual(!result.ok && result.problems.map((problem) => problem.split(" ")[0]).sort(), [
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      "OTEL_RESOURCE_ATTRIBUTES",
+      "OTEL_TRACES_SAMPLER",
+      "OTEL_TRACES_SAMPLER_ARG",
+    ]);
   });
 });
 

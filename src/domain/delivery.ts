@@ -38,10 +38,13 @@ export type Delivery =
     readonly metadata: DeliveryMetadata;
   };
 
+/** A delivery that did not happen, or may not have. */
+export type NotDelivered = Exclude<Delivery, { outcome: "delivered" }>;
+
 /** Builds a failed delivery. */
 export function failed(
   reason: FailureReason,
   options: { provider?: string; metadata?: DeliveryMetadata } = {},
-): Delivery {
+): Extract<Delivery, { outcome: "failed" }> {
   return { outcome: "failed", reason, provider: options.provider, metadata: options.metadata ?? {} };
 }

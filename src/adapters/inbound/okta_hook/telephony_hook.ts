@@ -1,10 +1,11 @@
-import { deliverOtp } from "../../../domain/deliver_otp.ts";
+import { trace } from "@opentelemetry/api";
 import type { DeliveryPorts } from "../../../domain/ports.ts";
 import type { Logger } from "../../outbound/json_log/json_logger.ts";
 import { isJsonContentType, readBodyWithin, TOO_LARGE } from "../http/body.ts";
 import { errorResponse, jsonResponse } from "../http/json_response.ts";
 import { parseOktaRequest } from "./okta_request.ts";
 import { toOktaResponse } from "./okta_response.ts";
+import { deliverOtpTraced } from "./traced_delivery.ts";
 
 /** Decides whether a request really comes from Okta, from its headers alone (the body is not read yet). */
 export interface HookAuthenticator {
@@ -77,10 +78,17 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
       return refuse(response, "invalid_request", started);
     }
 
+    const serverSpan = trace.getActiveSpan();
+    serverSpan?.setAttribute("okta.event_id", parsed.event.eventId);
+    if (parsed.event.requestType) serverSpan?.setAttribute("okta.request_type", parsed.event.requestType);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), budgetMs);
     try {
-      const { delivery, maskedDestination } = await deliverOtp(parsed.request, deps.ports, deadline.signal);
+      const { delivery, maskedDestination } = await deliverOtpTraced(
+        parsed.request,
+        deps.ports,
+        deadline.signal,
+      );
       deps.logger.info("hook", {
         eventId: parsed.event.eventId,
         requestType: parsed.event.requestType,

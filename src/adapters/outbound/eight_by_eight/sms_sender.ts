@@ -1,10 +1,13 @@
+import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
 import {
   type Delivery,
   type DeliveryMetadata,
   failed,
   type FailureReason,
+  type NotDelivered,
 } from "../../../domain/delivery.ts";
 import type { SmsMessage, SmsSender } from "../../../domain/ports.ts";
+import { type HttpSpans, markFailed, traceHeaders, tracer } from "../../tracing.ts";
 
 /** The name Okta shows as the provider of every message this adapter sends. */
 export const EIGHT_BY_EIGHT = "8x8";
@@ -19,9 +22,15 @@ export interface EightByEightSmsOptions {
   readonly source?: string;
   readonly userAgent?: string;
   readonly fetch?: typeof fetch;
+  /** Who makes the HTTP CLIENT span: this adapter (default) or Deno's runtime instrumentation of `fetch`. */
+  readonly httpSpans?: HttpSpans;
 }
 
-/** Sends SMS through 8x8's `POST /api/v1/subaccounts/{id}/messages` and classifies every answer. */
+/**
+ * Sends SMS through 8x8's `POST /api/v1/subaccounts/{id}/messages` and classifies every answer.
+ * Each call is a CLIENT span carrying the W3C `traceparent` to 8x8 (or, when Deno's runtime traces `fetch`, an
+ * INTERNAL span around the runtime's own), with 8x8's `umid` or error code: never the number, text or key.
+ */
 export function createEightByEightSms(options: EightByEightSmsOptions): SmsSender {
   const url = `${options.baseUrl.replace(/\/+$/, "")}/api/v1/subaccounts/${
     encodeURIComponent(options.subaccountId)
@@ -33,28 +42,70 @@ export function createEightByEightSms(options: EightByEightSmsOptions): SmsSende
     "user-agent": options.userAgent ?? "okta-8x8-telephony-hook",
   };
   const doFetch = options.fetch ?? fetch;
+  const ownSpan = (options.httpSpans ?? "service") === "service";
+  const { hostname, port, protocol } = new URL(url);
+  const spanName = ownSpan ? "POST" : "8x8 send sms";
+  const spanOptions = {
+    kind: ownSpan ? SpanKind.CLIENT : SpanKind.INTERNAL,
+    attributes: {
+      "http.request.method": "POST",
+      "server.address": hostname,
+      "server.port": Number(port) || (protocol === "https:" ? 443 : 80),
+      "url.full": url,
+    },
+  };
+
+  async function post(message: SmsMessage, span: Span, signal: AbortSignal): Promise<Delivery> {
+    const body = JSON.stringify({
+      source: options.source,
+      destination: message.to.e164,
+      text: message.text,
+      encoding: "AUTO",
+      clientMessageId: message.eventId,
+      expiry: message.expiresAt?.toISOString(),
+    });
+    let response: Response;
+    let text: string;
+    try {
+      // Deno's runtime injects the trace headers itself when it traces fetch; doing it too would send two.
+      const requestHeaders = ownSpan ? { ...headers, ...traceHeaders(span) } : headers;
+      response = await doFetch(url, { method: "POST", headers: requestHeaders, body, signal });
+      text = await response.text();
+    } catch (error) {
+      const delivery = classifyFetchError(error, signal);
+      markFailed(span, delivery.reason, error);
+      return delivery;
+    }
+    span.setAttribute("http.response.status_code", response.status);
+    return classifyResponse(response, text);
+  }
 
   return {
     async send(message: SmsMessage, signal: AbortSignal): Promise<Delivery> {
-      const body = JSON.stringify({
-        source: options.source,
-        destination: message.to.e164,
-        text: message.text,
-        encoding: "AUTO",
-        clientMessageId: message.eventId,
-        expiry: message.expiresAt?.toISOString(),
-      });
-      let response: Response;
-      let text: string;
+      const span = tracer.startSpan(spanName, spanOptions);
       try {
-        response = await doFetch(url, { method: "POST", headers, body, signal });
-        text = await response.text();
-      } catch (error) {
-        return classifyFetchError(error, signal);
+        const delivery = await context.with(
+          trace.setSpan(context.active(), span),
+          () => post(message, span, signal),
+        );
+        recordOnSpan(span, delivery);
+        return delivery;
+      } finally {
+        span.end();
       }
-      return classifyResponse(response, text);
     },
   };
+}
+
+// What 8x8 answered, as far as it is safe to keep: ids and codes only.
+function recordOnSpan(span: Span, delivery: Delivery): void {
+  const umid = delivery.outcome === "delivered" ? delivery.transactionId : delivery.metadata.umid;
+  if (umid !== undefined) span.setAttribute("eightbyeight.umid", umid);
+  const { status, code, errorId } = delivery.metadata;
+  if (status !== undefined) span.setAttribute("eightbyeight.status", status);
+  if (code !== undefined) span.setAttribute("eightbyeight.error_code", code);
+  if (errorId !== undefined) span.setAttribute("eightbyeight.error_id", errorId);
+  if (delivery.outcome !== "delivered") markFailed(span, delivery.reason);
 }
 
 function classifyResponse(response: Response, text: string): Delivery {
@@ -98,7 +149,10 @@ function reasonForStatus(status: number, code: unknown): FailureReason {
   return "provider_rejected";
 }
 
-function classifyFetchError(error: unknown, signal: AbortSignal): Delivery {
+function classifyFetchError(
+  error: unknown,
+  signal: AbortSignal,
+): NotDelivered {
   if (signal.aborted) return unknown("timeout", {});
   // A refused connection never carried the message, so it is a clean failure, not an unknown.
   const cause = error instanceof Error ? String((error.cause as Error | undefined)?.message ?? "") : "";
@@ -114,7 +168,7 @@ function classifyFetchError(error: unknown, signal: AbortSignal): Delivery {
 function unknown(
   reason: "timeout" | "network_error" | "unreadable_response",
   metadata: DeliveryMetadata,
-): Delivery {
+): Extract<Delivery, { outcome: "unknown" }> {
   return { outcome: "unknown", reason, provider: EIGHT_BY_EIGHT, metadata };
 }
 

@@ -1,0 +1,37 @@
+// What the adapters share for tracing. They use only `@opentelemetry/api`: whichever SDK is registered
+// (ours, Deno's runtime, or none) receives the spans, and with none every call is a cheap no-op.
+import { context, propagation, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+
+/** The tracer every adapter uses; it follows whatever provider is registered, even if registered later. */
+export const tracer = trace.getTracer("okta-8x8-telephony-hook");
+
+/**
+ * Who makes the HTTP SERVER and CLIENT spans. `service`: our adapters (with our SDK, or none). `runtime`: Deno's
+ * built-in OpenTelemetry already traces `Deno.serve` and `fetch`, so our adapters add to those spans instead.
+ */
+export type HttpSpans = "service" | "runtime";
+
+/** Reads W3C trace headers from a `Headers` object. */
+export const headersGetter = {
+  get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,
+  keys: (carrier: Headers) => [...carrier.keys()],
+};
+
+/** The W3C `traceparent` (and `tracestate`) for a call made under `span`. */
+export function traceHeaders(span: Span): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  return carrier;
+}
+
+/**
+ * Marks a span as failed with a stable reason. The exception event carries only the error's class and that
+ * reason: raw messages can quote URLs or input, and traces must stay free of personal data.
+ */
+export function markFailed(span: Span, reason: string, error?: unknown): void {
+  span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+  span.setAttribute("error.type", reason);
+  if (error !== undefined) {
+    span.recordException({ name: error instanceof Error ? error.name : "Error", message: reason });
+  }
+}

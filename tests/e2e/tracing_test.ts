@@ -1,0 +1,218 @@
+// Tracing as an operator sees it: the service process exports OTLP/HTTP to a collector on loopback, and the
+// decoded spans must form one trace from Okta's call to 8x8's, carry no personal data, and survive a SIGTERM.
+import assert from "node:assert/strict";
+import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
+import { type ExportedSpan, KIND, type OtlpReceiver, startOtlpReceiver } from "../fakes/otlp_receiver.ts";
+import { oktaRequest, PREVIEW_OTP, PREVIEW_PHONE, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
+import { type ServiceProcess, startMain } from "../support/subprocess.ts";
+
+const SECRET = "tracing-okta-secret-7d2e";
+const INCOMING_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const INCOMING_PARENT = "00f067aa0ba902b7";
+
+interface Rig {
+  readonly fake: Fake8x8;
+  readonly receiver: OtlpReceiver;
+  readonly service: ServiceProcess;
+  hook(body: string, headers?: Record<string, string>): Promise<Response>;
+}
+
+async function withRig(env: Record<string, string>, test: (rig: Rig) => Promise<void>) {
+  const fake = startFake8x8();
+  const receiver = startOtlpReceiver();
+  const service = await startMain({
+    HOST: "127.0.0.1",
+    OKTA_AUTH_SECRET: SECRET,
+    EIGHTBYEIGHT_API_KEY: fake.apiKey,
+    EIGHTBYEIGHT_SUBACCOUNT_ID: fake.subaccountId,
+    EIGHTBYEIGHT_SMS_BASE_URL: fake.url,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=test",
+    // Export every 50 ms so tests wait for spans, not for the default 5 s batch.
+    OTEL_BSP_SCHEDULE_DELAY: "50",
+    ...env,
+  });
+  const hook = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${service.url}/telephony-hook`, {
+      method: "POST",
+      headers: { authorization: SECRET, "content-type": "application/json", ...headers },
+      body,
+    });
+  let stopped = false;
+  try {
+    await test({
+      fake,
+      receiver,
+      service: { ...service, stop: () => (stopped = true, service.stop()) },
+      hook,
+    });
+  } finally {
+    if (!stopped) await service.stop();
+    await fake.close();
+    await receiver.close();
+  }
+  // Whatever the test did, nothing personal or secret may have left the process as telemetry.
+  const exported = receiver.rawBodies.join("\n");
+  for (const secret of [PREVIEW_OTP, PREVIEW_PHONE, "4155552671", SECRET, fake.apiKey, "Your code"]) {
+    assert.ok(!exported.includes(secret), `an exported payload holds ${secret}`);
+  }
+}
+
+const byKind = (spans: readonly ExportedSpan[], traceId: string, kind: number) =>
+  spans.filter((span) => span.traceId === traceId && span.kind === kind);
+const completeTrace = (traceId: string) => (spans: readonly ExportedSpan[]) =>
+  [KIND.SERVER, KIND.INTERNAL, KIND.CLIENT].every((kind) => byKind(spans, traceId, kind).length > 0);
+
+async function json(response: Response) {
+  assert.equal(response.status, 200);
+  return await response.json();
+}
+
+Deno.test("[tracing] one hook request is one trace: SERVER → INTERNAL → CLIENT, continued from Okta, passed to 8x8", () =>
+  withRig({}, async ({ fake, receiver, hook }) => {
+    const traceparent = `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01`;
+    const answer = await json(await hook(PREVIEW_SAMPLE_TEXT, { traceparent }));
+    const umid = answer.commands[0].value[0].transactionId;
+    await receiver.waitFor(completeTrace(INCOMING_TRACE));
+
+    const [server] = byKind(receiver.spans, INCOMING_TRACE, KIND.SERVER);
+    const [internal] = byKind(receiver.spans, INCOMING_TRACE, KIND.INTERNAL);
+    const [client] = byKind(receiver.spans, INCOMING_TRACE, KIND.CLIENT);
+    assert.ok(server && internal && client);
+    assert.equal(server.parentSpanId, INCOMING_PARENT, "the SERVER span continues Okta's trace");
+    assert.equal(internal.parentSpanId, server.spanId);
+    assert.equal(client.parentSpanId, internal.spanId);
+    assert.equal(fake.requests[0]?.headers.get("traceparent"), `00-${INCOMING_TRACE}-${client.spanId}-01`);
+
+    assert.equal(server.name, "POST /telephony-hook");
+    assert.deepEqual(
+      pick(server.attributes, ["http.request.method", "http.route", "http.response.status_code"]),
+      {
+        "http.request.method": "POST",
+        "http.route": "/telephony-hook",
+        "http.response.status_code": 200,
+      },
+    );
+    assert.equal(server.attributes["okta.event_id"], "uS5871kJThSsU8qlA1LTcg");
+    assert.equal(server.attributes["okta.request_type"], "com.okta.user.telephony.pre-enrollment");
+    assert.deepEqual(
+      pick(internal.attributes, ["otp.channel", "otp.outcome", "otp.destination", "otp.provider"]),
+      {
+        "otp.channel": "sms",
+        "otp.outcome": "delivered",
+        "otp.destination": "+98****3210",
+        "otp.provider": "8x8",
+      },
+    );
+    assert.deepEqual(pick(client.attributes, ["server.address", "url.full", "http.response.status_code"]), {
+      "server.address": "127.0.0.1",
+      "url.full": `${fake.url}/api/v1/subaccounts/${fake.subaccountId}/messages`,
+      "http.response.status_code": 200,
+    });
+    assert.equal(client.attributes["eightbyeight.umid"], umid);
+    assert.equal(server.resource["service.name"], "okta-8x8-telephony-hook");
+    assert.match(String(server.resource["service.version"]), /^\d+\.\d+\.\d+/);
+    assert.equal(server.resource["deployment.environment"], "test");
+    assert.ok([server, internal, client].every((span) => span.statusCode !== 2));
+  }));
+
+Deno.test("[tracing] without an incoming traceparent a new trace starts at the SERVER span", () =>
+  withRig({}, async ({ receiver, hook }) => {
+    await json(await hook(JSON.stringify(oktaRequest({ phoneNumber: "+14155552671" }, "evt-new-trace"))));
+    await receiver.waitFor((spans) =>
+      spans.some((span) => span.attributes["okta.event_id"] === "evt-new-trace")
+    );
+    const server = receiver.spans.find((span) => span.attributes["okta.event_id"] === "evt-new-trace")!;
+    assert.equal(server.parentSpanId, undefined);
+    assert.notEqual(server.traceId, INCOMING_TRACE);
+    await receiver.waitFor(completeTrace(server.traceId));
+  }));
+
+Deno.test("[tracing] a failed delivery exports ERROR spans with 8x8's error code and a safe exception", () =>
+  withRig({}, async ({ fake, receiver, hook }) => {
+    fake.answerWith("invalid_msisdn");
+    const answer = await json(await hook(PREVIEW_SAMPLE_TEXT));
+    assert.equal(answer.commands[0].value[0].status, "FAILED");
+    await receiver.waitFor((spans) => spans.some((span) => span.kind === KIND.CLIENT));
+    const client = receiver.spans.find((span) => span.kind === KIND.CLIENT)!;
+    await receiver.waitFor(completeTrace(client.traceId));
+    const [internal] = byKind(receiver.spans, client.traceId, KIND.INTERNAL);
+    assert.equal(client.statusCode, 2);
+    assert.equal(client.attributes["eightbyeight.error_code"], "1002");
+    assert.equal(client.attributes["http.response.status_code"], 400);
+    assert.equal(client.attributes["error.type"], "invalid_phone_number");
+    assert.equal(internal?.statusCode, 2);
+    assert.equal(internal?.attributes["otp.reason"], "invalid_phone_number");
+  }));
+
+Deno.test("[tracing] a refused connection to 8x8 is an ERROR span with an exception event", async () => {
+  const deadEightByEight = startFake8x8();
+  await deadEightByEight.close();
+  await withRig({ EIGHTBYEIGHT_SMS_BASE_URL: deadEightByEight.url }, async ({ receiver, hook }) => {
+    await json(await hook(PREVIEW_SAMPLE_TEXT));
+    await receiver.waitFor((spans) => spans.some((span) => span.kind === KIND.CLIENT));
+    const client = receiver.spans.find((span) => span.kind === KIND.CLIENT)!;
+    assert.equal(client.statusCode, 2);
+    assert.deepEqual(client.events.map((event) => [event.name, event.attributes["exception.message"]]), [
+      ["exception", "provider_unavailable"],
+    ]);
+  });
+});
+
+Deno.test("[tracing] SIGTERM right after a request exits cleanly within seconds, and its spans arrive", () =>
+  // A batch delay of a minute: only the shutdown flush can deliver these spans.
+  withRig({ OTEL_BSP_SCHEDULE_DELAY: "60000" }, async ({ receiver, service, hook }) => {
+    await json(
+      await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
+    );
+    assert.equal(receiver.spans.length, 0, "nothing exported before the signal");
+    const started = performance.now();
+    const { code, stdout } = await service.stop();
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(code, 0);
+    assert.ok(seconds < 3, `stopping took ${seconds.toFixed(2)} s`);
+    assert.match(stdout, /"event":"stopped","spansFlushed":true/);
+    assert.ok(completeTrace(INCOMING_TRACE)(receiver.spans), "the request's spans were flushed on shutdown");
+  }));
+
+Deno.test("[tracing] no endpoint, or OTEL_SDK_DISABLED: tracing is off and says so", async () => {
+  const environments: Record<string, string>[] = [
+    {},
+    { OTEL_SDK_DISABLED: "true", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" },
+  ];
+  for (const env of environments) {
+    const service = await startMain(env);
+    const { stdout, stderr } = await service.stop();
+    assert.match(stdout, /"event":"tracing","mode":"off"/);
+    assert.doesNotMatch(stdout + stderr, /tracing_problem|ECONNREFUSED/);
+  }
+});
+
+Deno.test("[tracing] with Deno's runtime OpenTelemetry, our spans join the runtime's and HTTP spans are not doubled", () =>
+  withRig(
+    { OTEL_DENO: "true", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
+    async ({ fake, receiver, service, hook }) => {
+      await json(
+        await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
+      );
+      const { stdout } = await service.stop(); // the runtime flushes on exit
+      assert.match(stdout, /"event":"tracing","mode":"runtime"/);
+      await receiver.waitFor(completeTrace(INCOMING_TRACE));
+      const servers = byKind(receiver.spans, INCOMING_TRACE, KIND.SERVER);
+      const clients = byKind(receiver.spans, INCOMING_TRACE, KIND.CLIENT);
+      assert.equal(servers.length, 1, "one SERVER span: the runtime's, named by our route");
+      assert.equal(clients.length, 1, "one CLIENT span: the runtime's fetch");
+      assert.equal(servers[0]!.attributes["okta.event_id"], "uS5871kJThSsU8qlA1LTcg");
+      assert.equal(servers[0]!.parentSpanId, INCOMING_PARENT);
+      const internals = byKind(receiver.spans, INCOMING_TRACE, KIND.INTERNAL);
+      assert.deepEqual(internals.map((span) => span.name).sort(), ["8x8 send sms", "deliver_otp"]);
+      assert.equal(
+        fake.requests[0]?.headers.get("traceparent"),
+        `00-${INCOMING_TRACE}-${clients[0]!.spanId}-01`,
+      );
+    },
+  ));
+
+function pick(attributes: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((key) => [key, attributes[key]]));
+}
