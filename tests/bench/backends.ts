@@ -1,0 +1,15 @@
+// The services a benchmarked hook talks to, in their own process so they do not share the load generator's
+// event loop: the fake 8x8 (no added latency) and an OTLP sink that reads and discards what it receives.
+import { startFake8x8 } from "../fakes/fake_8x8.ts";
+
+const fake = startFake8x8();
+const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+  await request.arrayBuffer();
+  return Response.json({ partialSuccess: {} });
+});
+console.log(JSON.stringify({
+  eightByEight: fake.url,
+  apiKey: fake.apiKey,
+  subaccountId: fake.subaccountId,
+  otlp: `http://127.0.0.1:${sink.addr.port}`,
+}));
