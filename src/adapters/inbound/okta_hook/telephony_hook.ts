@@ -2,8 +2,13 @@ import { trace } from "@opentelemetry/api";
 import type { DeliveryPorts } from "../../../domain/ports.ts";
 import type { Logger } from "../../outbound/json_log/json_logger.ts";
 import { isJsonContentType, readBodyWithin, TOO_LARGE } from "../http/body.ts";
-import { errorResponse, jsonResponse } from "../http/json_response.ts";
-import { parseOktaRequest } from "./okta_request.ts";
+import {
+  type ErrorCause,
+  errorResponse,
+  jsonResponse,
+  type RequestErrorCode,
+} from "../http/json_response.ts";
+import { type ParsedHookRequest, parseOktaRequest } from "./okta_request.ts";
 import { toOktaResponse } from "./okta_response.ts";
 import { deliverOtpTraced } from "./traced_delivery.ts";
 
@@ -35,64 +40,31 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function createTelephonyHookHandler(deps: HookDeps): (request: Request) => Promise<Response> {
   const now = deps.now ?? (() => performance.now());
   const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
-  const refuse = (response: Response, reason: string, started: number) => {
-    deps.logger.warn("hook_refused", { status: response.status, reason, durationMs: elapsed(now, started) });
-    return response;
+  const refuse = ({ status, code, summary, causes }: Omit<Refusal, "ok">, started: number) => {
+    deps.logger.warn("hook_refused", { status, reason: code, durationMs: elapsed(now, started) });
+    return errorResponse(status, code, summary, { causes });
   };
 
   return async (request) => {
     const started = now();
     if (!await deps.authenticator.verify(request.headers)) {
-      return refuse(
-        errorResponse(401, "unauthorized", "Missing or wrong credentials"),
-        "unauthorized",
-        started,
-      );
+      return refuse({ status: 401, code: "unauthorized", summary: "Missing or wrong credentials" }, started);
     }
-    if (!isJsonContentType(request.headers.get("content-type"))) {
-      const response = errorResponse(415, "unsupported_media_type", "Send application/json");
-      return refuse(response, "unsupported_media_type", started);
-    }
-    const bytes = await readBodyWithin(request, MAX_BODY_BYTES);
-    if (bytes === TOO_LARGE) {
-      const response = errorResponse(
-        413,
-        "payload_too_large",
-        `The body must be at most ${MAX_BODY_BYTES} bytes`,
-      );
-      return refuse(response, "payload_too_large", started);
-    }
-    const body = parseJson(bytes);
-    if (body === INVALID_JSON) {
-      return refuse(
-        errorResponse(400, "invalid_json", "The body is not valid JSON"),
-        "invalid_json",
-        started,
-      );
-    }
-    const parsed = parseOktaRequest(body);
-    if (!parsed.ok) {
-      const response = errorResponse(400, "invalid_request", "The body is not a telephony hook request", {
-        causes: parsed.problems,
-      });
-      return refuse(response, "invalid_request", started);
-    }
+    const parsed = await readHookRequest(request);
+    if (!parsed.ok) return refuse(parsed, started);
 
+    const { event, request: otpRequest } = parsed;
     const serverSpan = trace.getActiveSpan();
-    serverSpan?.setAttribute("okta.event_id", parsed.event.eventId);
-    if (parsed.event.requestType) serverSpan?.setAttribute("okta.request_type", parsed.event.requestType);
+    serverSpan?.setAttribute("okta.event_id", event.eventId);
+    if (event.requestType) serverSpan?.setAttribute("okta.request_type", event.requestType);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), budgetMs);
     try {
-      const { delivery, maskedDestination } = await deliverOtpTraced(
-        parsed.request,
-        deps.ports,
-        deadline.signal,
-      );
+      const { delivery, maskedDestination } = await deliverOtpTraced(otpRequest, deps.ports, deadline.signal);
       deps.logger.info("hook", {
-        eventId: parsed.event.eventId,
-        requestType: parsed.event.requestType,
-        channel: parsed.request.channel,
+        eventId: event.eventId,
+        requestType: event.requestType,
+        channel: otpRequest.channel,
         destination: maskedDestination,
         outcome: delivery.outcome,
         reason: delivery.outcome === "delivered" ? undefined : delivery.reason,
@@ -100,11 +72,42 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
         transactionId: delivery.outcome === "delivered" ? delivery.transactionId : undefined,
         durationMs: elapsed(now, started),
       });
-      return jsonResponse(toOktaResponse(delivery, parsed.event.eventId));
+      return jsonResponse(toOktaResponse(delivery, event.eventId));
     } finally {
       clearTimeout(timer);
     }
   };
+}
+
+/** Why a request is answered with a 4xx before any delivery is tried. */
+interface Refusal {
+  readonly ok: false;
+  readonly status: number;
+  readonly code: RequestErrorCode;
+  readonly summary: string;
+  readonly causes?: readonly ErrorCause[];
+}
+
+// Content type, size, JSON, then Okta's schema: each failure is its own status and stable code.
+async function readHookRequest(
+  request: Request,
+): Promise<Extract<ParsedHookRequest, { ok: true }> | Refusal> {
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    return { ok: false, status: 415, code: "unsupported_media_type", summary: "Send application/json" };
+  }
+  const bytes = await readBodyWithin(request, MAX_BODY_BYTES);
+  if (bytes === TOO_LARGE) {
+    const summary = `The body must be at most ${MAX_BODY_BYTES} bytes`;
+    return { ok: false, status: 413, code: "payload_too_large", summary };
+  }
+  const body = parseJson(bytes);
+  if (body === INVALID_JSON) {
+    return { ok: false, status: 400, code: "invalid_json", summary: "The body is not valid JSON" };
+  }
+  const parsed = parseOktaRequest(body);
+  if (parsed.ok) return parsed;
+  const summary = "The body is not a telephony hook request";
+  return { ok: false, status: 400, code: "invalid_request", summary, causes: parsed.problems };
 }
 
 const INVALID_JSON = Symbol("invalid json");
