@@ -1,7 +1,7 @@
 // `deno task bench`: the cost of tracing, measured side by side in one run on this machine. Two service
 // processes (OTLP export on, tracing off) share one fake 8x8; rounds alternate so noise hits both alike.
 import { PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
-import { runDeno, type ServiceProcess, startMain } from "../support/subprocess.ts";
+import { liveEnvironment, runDeno, type ServiceProcess, startMain } from "../support/subprocess.ts";
 
 const SECRET = "bench-okta-secret-0123456789";
 const CONCURRENCY = 32;
@@ -46,13 +46,7 @@ const backendsProcess = runDeno(
 const firstLine = (await backendsProcess.stdout.pipeThrough(new TextDecoderStream()).getReader().read())
   .value!;
 const backends = JSON.parse(firstLine.split("\n")[0]!);
-const common = {
-  HOST: "127.0.0.1",
-  OKTA_AUTH_SECRET: SECRET,
-  EIGHTBYEIGHT_API_KEY: backends.apiKey,
-  EIGHTBYEIGHT_SUBACCOUNT_ID: backends.subaccountId,
-  EIGHTBYEIGHT_SMS_BASE_URL: backends.eightByEight,
-};
+const common = liveEnvironment({ ...backends, url: backends.eightByEight }, SECRET);
 const services: [string, ServiceProcess][] = [
   ["tracing off", await startMain(common)],
   ["OTLP export on", await startMain({ ...common, OTEL_EXPORTER_OTLP_ENDPOINT: backends.otlp })],

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { startFake8x8 } from "../fakes/fake_8x8.ts";
 import { oktaRequest, PREVIEW_OTP, PREVIEW_PHONE, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
-import { runMain, startMain } from "../support/subprocess.ts";
+import { liveEnvironment, runMain, startMain } from "../support/subprocess.ts";
 
 const SECRET = "e2e-okta-secret-5b1f0c9a";
 const E164_REQUEST_PHONE = "+14155552671";
@@ -19,14 +19,7 @@ function post(url: string, body: string, secret: string) {
 
 Deno.test("[e2e] with 8x8 configured: one correct 8x8 call per request, SUCCESSFUL answers, nothing personal printed", async () => {
   const fake = startFake8x8();
-  const service = await startMain({
-    HOST: "127.0.0.1",
-    OKTA_AUTH_SECRET: SECRET,
-    EIGHTBYEIGHT_API_KEY: fake.apiKey,
-    EIGHTBYEIGHT_SUBACCOUNT_ID: fake.subaccountId,
-    EIGHTBYEIGHT_SMS_SOURCE: "Acme",
-    EIGHTBYEIGHT_SMS_BASE_URL: fake.url,
-  });
+  const service = await startMain({ ...liveEnvironment(fake, SECRET), EIGHTBYEIGHT_SMS_SOURCE: "Acme" });
   try {
     const hook = `${service.url}/telephony-hook`;
     const verbatim = await (await post(hook, PREVIEW_SAMPLE_TEXT, SECRET)).json();

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
 import { type ExportedSpan, KIND, type OtlpReceiver, startOtlpReceiver } from "../fakes/otlp_receiver.ts";
 import { oktaRequest, PREVIEW_OTP, PREVIEW_PHONE, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
-import { type ServiceProcess, startMain } from "../support/subprocess.ts";
+import { liveEnvironment, type ServiceProcess, startMain } from "../support/subprocess.ts";
 
 const SECRET = "tracing-okta-secret-7d2e";
 const INCOMING_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -21,11 +21,7 @@ async function withRig(env: Record<string, string>, test: (rig: Rig) => Promise<
   const fake = startFake8x8();
   const receiver = startOtlpReceiver();
   const service = await startMain({
-    HOST: "127.0.0.1",
-    OKTA_AUTH_SECRET: SECRET,
-    EIGHTBYEIGHT_API_KEY: fake.apiKey,
-    EIGHTBYEIGHT_SUBACCOUNT_ID: fake.subaccountId,
-    EIGHTBYEIGHT_SMS_BASE_URL: fake.url,
+    ...liveEnvironment(fake, SECRET),
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
     OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=test",
     // Export every 50 ms so tests wait for spans, not for the default 5 s batch.

@@ -41,6 +41,20 @@ export function runMain(env: Record<string, string>, args: string[] = []): Deno.
   return runDeno(["run", ...START_FLAGS, MAIN, ...args], env);
 }
 
+/** The settings of a service on loopback that sends through the 8x8 at `eightByEight` (a fake one). */
+export function liveEnvironment(
+  eightByEight: { url: string; apiKey: string; subaccountId: string },
+  oktaSecret: string,
+): Record<string, string> {
+  return {
+    HOST: "127.0.0.1",
+    OKTA_AUTH_SECRET: oktaSecret,
+    EIGHTBYEIGHT_API_KEY: eightByEight.apiKey,
+    EIGHTBYEIGHT_SUBACCOUNT_ID: eightByEight.subaccountId,
+    EIGHTBYEIGHT_SMS_BASE_URL: eightByEight.url,
+  };
+}
+
 /** Starts the service and waits for its `listening` log line. */
 export async function startMain(env: Record<string, string>): Promise<ServiceProcess> {
   const child = runMain({ PORT: "0", ...env });
