@@ -4,6 +4,7 @@ import { z } from "zod";
 export const CONFIG_VARIABLES = [
   "PORT",
   "HOST",
+  "DENO_DEPLOY",
   "OKTA_HOOK_PATH",
   "OKTA_AUTH_HEADER",
   "OKTA_AUTH_SECRET",
@@ -62,6 +63,8 @@ export interface TelemetryConfig {
 
 /** The validated configuration. */
 export interface Config {
+  /** On Deno Deploy the platform chooses the address, and `hostname` and `port` are not used. */
+  readonly platformListen: boolean;
   readonly hostname: string;
   readonly port: number;
   readonly hookPath: string;
@@ -101,6 +104,7 @@ const httpUrl = z.string().refine(
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().optional(),
+  DENO_DEPLOY: z.string().optional(),
   OKTA_HOOK_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /telephony-hook")
     .refine((path) => path !== "/healthz", "must not be /healthz").default("/telephony-hook"),
   OKTA_AUTH_HEADER: z.string().regex(/^[!#$%&'*+.^`|~\w-]+$/, "must be an HTTP header name")
@@ -168,6 +172,7 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
     ok: true,
     config: {
       // The sandbox is for trying things out: keep it off the network unless HOST says otherwise.
+      platformListen: values.DENO_DEPLOY === "true",
       hostname: values.HOST ?? (sms.kind === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
       port: values.PORT,
       hookPath: values.OKTA_HOOK_PATH,

@@ -20,8 +20,23 @@ const FLUSH_TIMEOUT_MS = 3_000;
 if (import.meta.main) {
   if (Deno.args.includes("--version")) {
     console.log(VERSION);
+  } else if (Deno.args.includes("--healthcheck")) {
+    Deno.exit(await healthcheck());
   } else {
     start();
+  }
+}
+
+/** For container health checks where there is no curl: asks the running service's `/healthz` on loopback. */
+async function healthcheck(): Promise<number> {
+  const result = loadConfig(readEnvironment(), () => "");
+  const port = result.ok ? result.config.port : 3000;
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    const body = await response.json();
+    return response.ok && body.status === "ok" ? 0 : 1;
+  } catch {
+    return 1;
   }
 }
 
@@ -36,8 +51,7 @@ function start(): void {
   const logger = createJsonLogger();
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const server = Deno.serve({
-    hostname: config.hostname,
-    port: config.port,
+    ...(config.platformListen ? {} : { hostname: config.hostname, port: config.port }),
     onListen: ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`),
     onError: (error) => {
       // A bug, not an outcome: log where it happened but not the message, which may quote input.

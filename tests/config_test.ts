@@ -13,6 +13,7 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
   assert.deepEqual(result, {
     ok: true,
     config: {
+      platformListen: false,
       hostname: "127.0.0.1",
       port: 3000,
       hookPath: "/telephony-hook",

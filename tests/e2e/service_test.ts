@@ -108,3 +108,16 @@ Deno.test("[e2e] --version prints the version from deno.json", async () => {
   assert.equal(output.code, 0);
   assert.equal(new TextDecoder().decode(output.stdout).trim(), denoJson.version);
 });
+
+Deno.test("[e2e] --healthcheck exits 0 while the service answers /healthz, and 1 when nothing listens", async () => {
+  const service = await startMain({});
+  const port = new URL(service.url).port;
+  try {
+    const healthy = await runMain({ PORT: port }, ["--healthcheck"]).output();
+    assert.equal(healthy.code, 0);
+  } finally {
+    await service.stop();
+  }
+  const unhealthy = await runMain({ PORT: port }, ["--healthcheck"]).output();
+  assert.equal(unhealthy.code, 1);
+});

@@ -4,9 +4,9 @@ import denoJson from "../../deno.json" with { type: "json" };
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
 // The flags of the start task, so the test runs with exactly the permissions users get.
 const START_FLAGS = denoJson.tasks.start.split(" ").slice(2, -1);
-// What Deno itself needs from the environment to find its cache; nothing of ours leaks in.
 // Any folder without a `.env`, so a developer's own settings never reach the test.
 const NO_ENV_FILE_HERE = new URL(".", import.meta.url).pathname;
+// What Deno itself needs from the environment to find its cache; nothing of ours leaks in.
 const DENO_VARIABLES = ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "NPM_CONFIG_REGISTRY"];
 
 /** A running service process. */
@@ -20,20 +20,30 @@ export interface ServiceProcess {
   stop(): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-/** Runs `deno <args>` with exactly `env` plus Deno's own variables, from a folder with no `.env`. */
-export function runDeno(args: string[], env: Record<string, string>): Deno.ChildProcess {
+/** Runs a program with exactly `env` plus Deno's own variables, by default from a folder with no `.env`. */
+export function spawn(
+  executable: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd = NO_ENV_FILE_HERE,
+): Deno.ChildProcess {
   const inherited = Object.fromEntries(
     DENO_VARIABLES.flatMap((name) => Deno.env.get(name) === undefined ? [] : [[name, Deno.env.get(name)!]]),
   );
-  return new Deno.Command(Deno.execPath(), {
+  return new Deno.Command(executable, {
     args,
-    cwd: NO_ENV_FILE_HERE,
+    cwd,
     clearEnv: true,
     env: { ...inherited, NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+/** Runs `deno <args>`. */
+export function runDeno(args: string[], env: Record<string, string>, cwd?: string): Deno.ChildProcess {
+  return spawn(Deno.execPath(), args, env, cwd);
 }
 
 /** Runs `main.ts` with the start task's flags. */
@@ -55,9 +65,21 @@ export function liveEnvironment(
   };
 }
 
-/** Starts the service and waits for its `listening` log line. */
-export async function startMain(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = runMain({ PORT: "0", ...env });
+/** Starts the service like `deno task start` (on a free port unless `env` says otherwise) and waits for it. */
+export function startMain(
+  env: Record<string, string>,
+  denoFlags: string[] = START_FLAGS,
+): Promise<ServiceProcess> {
+  return startProcess(Deno.execPath(), ["run", ...denoFlags, MAIN], { PORT: "0", ...env });
+}
+
+/** Starts any build of the service and waits for its `listening` log line. */
+export async function startProcess(
+  executable: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
+  const child = spawn(executable, args, env);
   const stdout = collect(child.stdout);
   const stderr = collect(child.stderr);
   const listening = await stdout.waitFor((line) => line.includes(`"event":"listening"`));
