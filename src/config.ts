@@ -6,6 +6,7 @@ export const CONFIG_VARIABLES = [
   "HOST",
   "DENO_DEPLOY",
   "OKTA_HOOK_PATH",
+  "OKTA_RESPONSE_BUDGET_MS",
   "OKTA_AUTH_HEADER",
   "OKTA_AUTH_SECRET",
   "OKTA_AUTH_SECRET_PREVIOUS",
@@ -13,6 +14,8 @@ export const CONFIG_VARIABLES = [
   "EIGHTBYEIGHT_SUBACCOUNT_ID",
   "EIGHTBYEIGHT_SMS_SOURCE",
   "EIGHTBYEIGHT_SMS_BASE_URL",
+  "REPLAY_STORE",
+  "KV_URL",
   "OTEL_SDK_DISABLED",
   "OTEL_EXPORTER_OTLP_ENDPOINT",
   "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -61,6 +64,12 @@ export interface TelemetryConfig {
   readonly samplerRatio: number;
 }
 
+/** Where the ids of delivered requests are remembered: this process, or a Deno KV database. */
+export type ReplayConfig =
+  | { readonly kind: "memory" }
+  /** `url` is a file path or a remote KV URL; absent means Deno's default (on Deno Deploy, the attached database). */
+  | { readonly kind: "kv"; readonly url?: string };
+
 /** The validated configuration. */
 export interface Config {
   /** On Deno Deploy the platform chooses the address, and `hostname` and `port` are not used. */
@@ -68,12 +77,15 @@ export interface Config {
   readonly hostname: string;
   readonly port: number;
   readonly hookPath: string;
+  /** From a request's arrival to its answer. */
+  readonly budgetMs: number;
   readonly authHeader: string;
   /** Accepted secrets, current first. */
   readonly authSecrets: readonly string[];
   /** True when no secret was configured and a throwaway one was made for the sandbox. */
   readonly authSecretGenerated: boolean;
   readonly sms: SmsConfig;
+  readonly replays: ReplayConfig;
   readonly telemetry: TelemetryConfig;
 }
 
@@ -107,6 +119,8 @@ const schema = z.object({
   DENO_DEPLOY: z.string().optional(),
   OKTA_HOOK_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /telephony-hook")
     .refine((path) => path !== "/healthz", "must not be /healthz").default("/telephony-hook"),
+  // Okta waits 3 s; the answer needs a little of it to travel back.
+  OKTA_RESPONSE_BUDGET_MS: z.coerce.number().int().min(100).max(2_900).default(2_500),
   OKTA_AUTH_HEADER: z.string().regex(/^[!#$%&'*+.^`|~\w-]+$/, "must be an HTTP header name")
     .transform((name) => name.toLowerCase()).default("authorization"),
   OKTA_AUTH_SECRET: secret.optional(),
@@ -123,6 +137,8 @@ const schema = z.object({
     .refine((url) => /^https:\/\/[^/?#]+$/.test(url) || LOOPBACK_HTTP.test(url), "must be https://host")
     .default("https://sms.8x8.com"),
   // The specification: only "true", in any case, disables; anything else leaves the SDK on.
+  REPLAY_STORE: z.enum(["memory", "kv"]).default("memory"),
+  KV_URL: z.string().optional(),
   OTEL_SDK_DISABLED: z.string().transform((value) => value.trim().toLowerCase() === "true").default(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
@@ -176,12 +192,14 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
       hostname: values.HOST ?? (sms.kind === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
       port: values.PORT,
       hookPath: values.OKTA_HOOK_PATH,
+      budgetMs: values.OKTA_RESPONSE_BUDGET_MS,
       authHeader: values.OKTA_AUTH_HEADER,
       authSecrets: values.OKTA_AUTH_SECRET_PREVIOUS === undefined
         ? [current]
         : [current, values.OKTA_AUTH_SECRET_PREVIOUS],
       authSecretGenerated: values.OKTA_AUTH_SECRET === undefined,
       sms,
+      replays: values.REPLAY_STORE === "kv" ? { kind: "kv", url: values.KV_URL } : { kind: "memory" },
       telemetry: {
         disabled: values.OTEL_SDK_DISABLED,
         // The signal-specific variable is used as it is; the generic one gets the traces path appended.

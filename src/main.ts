@@ -9,10 +9,12 @@ import { createEightByEightSms } from "./adapters/outbound/eight_by_eight/sms_se
 import { createJsonLogger, type Logger } from "./adapters/outbound/json_log/json_logger.ts";
 import { startTelemetry } from "./adapters/outbound/opentelemetry/telemetry.ts";
 import { createLibphonenumberParser } from "./adapters/outbound/phone_numbers/libphonenumber.ts";
+import { createKvReplayStore } from "./adapters/outbound/deno_kv/replay_store.ts";
+import { createMemoryReplayStore } from "./adapters/outbound/memory/replay_store.ts";
 import { createSandboxSms } from "./adapters/outbound/sandbox/sms_sender.ts";
 import { type Config, loadConfig, readEnvironment } from "./config.ts";
 import type { HttpSpans } from "./adapters/tracing.ts";
-import type { SmsSender } from "./domain/ports.ts";
+import type { ReplayStore, SmsSender } from "./domain/ports.ts";
 
 const VERSION = denoJson.version;
 const FLUSH_TIMEOUT_MS = 3_000;
@@ -23,7 +25,7 @@ if (import.meta.main) {
   } else if (Deno.args.includes("--healthcheck")) {
     Deno.exit(await healthcheck());
   } else {
-    start();
+    await start();
   }
 }
 
@@ -40,7 +42,7 @@ async function healthcheck(): Promise<number> {
   }
 }
 
-function start(): void {
+async function start(): Promise<void> {
   const result = loadConfig(readEnvironment(), generateSecret);
   if (!result.ok) {
     console.error(`Configuration problems:\n${result.problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -50,6 +52,9 @@ function start(): void {
   const config = result.config;
   const logger = createJsonLogger();
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
+  const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
+  const replays = kv === undefined ? createMemoryReplayStore() : createKvReplayStore(kv);
+  logger.info("replay_store", { kind: config.replays.kind });
   const server = Deno.serve({
     ...(config.platformListen ? {} : { hostname: config.hostname, port: config.port }),
     onListen: ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`),
@@ -59,7 +64,7 @@ function start(): void {
       logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
       return errorResponse(500, "internal_error", "Internal error");
     },
-  }, createService(config, logger, telemetry.httpSpans));
+  }, createService(config, logger, { httpSpans: telemetry.httpSpans, replays }));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -72,6 +77,7 @@ function start(): void {
       telemetry.shutdown().then(() => true),
       delay(FLUSH_TIMEOUT_MS, false),
     ]);
+    kv?.close();
     logger.info("stopped", { spansFlushed: flushed });
     Deno.exit(0);
   };
@@ -80,12 +86,24 @@ function start(): void {
   }
 }
 
+/** What `createService` takes besides the configuration; tests and `main` may choose. */
+export interface ServiceOptions {
+  readonly httpSpans?: HttpSpans;
+  readonly replays?: ReplayStore;
+}
+
 /** Wires the adapters for one configuration into the server's request handler. */
-export function createService(config: Config, logger: Logger, httpSpans: HttpSpans = "service"): Handler {
+export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Handler {
+  const httpSpans = options.httpSpans ?? "service";
   const hook = createTelephonyHookHandler({
     authenticator: createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets }),
-    ports: { phoneNumbers: createLibphonenumberParser(), sms: createSmsSender(config, logger, httpSpans) },
+    ports: {
+      phoneNumbers: createLibphonenumberParser(),
+      sms: createSmsSender(config, logger, httpSpans),
+      replays: options.replays ?? createMemoryReplayStore(),
+    },
     logger,
+    budgetMs: config.budgetMs,
   });
   return createRouter([
     traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans),
@@ -126,6 +144,21 @@ function announce(config: Config, logger: Logger, origin: string): void {
     "",
   );
   console.error(lines.join("\n"));
+}
+
+async function openKv(url: string | undefined): Promise<Deno.Kv> {
+  try {
+    return await Deno.openKv(url);
+  } catch (error) {
+    // A configuration problem, reported as one: fail fast with what to fix.
+    console.error(
+      `Cannot open the Deno KV replay store${url ? ` at ${url}` : ""}: ${(error as Error).message}`,
+    );
+    console.error(
+      "A local path needs --allow-read and --allow-write for it; a remote URL needs DENO_KV_ACCESS_TOKEN.",
+    );
+    Deno.exit(1);
+  }
 }
 
 function delay<T>(ms: number, value: T): Promise<T> {

@@ -17,10 +17,12 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
       hostname: "127.0.0.1",
       port: 3000,
       hookPath: "/telephony-hook",
+      budgetMs: 2_500,
       authHeader: "authorization",
       authSecrets: ["generated-secret-for-sandbox"],
       authSecretGenerated: true,
       sms: { kind: "sandbox" },
+      replays: { kind: "memory" },
       telemetry: {
         disabled: false,
         tracesEndpoint: undefined,

@@ -1,12 +1,14 @@
 import { type Delivery, failed } from "./delivery.ts";
 import { maskPhoneNumber, UNPARSABLE_NUMBER_MASK } from "./mask.ts";
 import { type OtpRequest, smsText } from "./otp_request.ts";
-import type { DeliveryPorts } from "./ports.ts";
+import type { Deadline, DeliveryPorts, OnceDeliveryPorts } from "./ports.ts";
 
 /** What the use case did, with the destination already masked for logs and traces. */
 export interface DeliveryAttempt {
   readonly delivery: Delivery;
   readonly maskedDestination: string;
+  /** True when this result was first given to an earlier copy of the same request. */
+  readonly replayed?: boolean;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface DeliveryAttempt {
 export async function deliverOtp(
   request: OtpRequest,
   ports: DeliveryPorts,
-  signal: AbortSignal,
+  deadline: Deadline,
 ): Promise<DeliveryAttempt> {
   const to = ports.phoneNumbers.parse(request.rawPhoneNumber);
   if (to === undefined) {
@@ -28,5 +30,32 @@ export async function deliverOtp(
     return { delivery: failed("channel_not_supported"), maskedDestination };
   }
   const message = { eventId: request.eventId, to, text: smsText(request), expiresAt: request.expiresAt };
-  return { delivery: await ports.sms.send(message, signal), maskedDestination };
+  return { delivery: await ports.sms.send(message, deadline), maskedDestination };
+}
+
+/**
+ * `deliverOtp` at most once per event id: a repeated request gets the first result without a second send, and
+ * concurrent copies wait for the first. A copy whose first is still in flight when its own time runs out gets an
+ * unknown outcome: the passcode may be on its way.
+ */
+export async function deliverOtpOnce(
+  request: OtpRequest,
+  ports: OnceDeliveryPorts,
+  deadline: Deadline,
+): Promise<DeliveryAttempt> {
+  const claim = await ports.replays.claim(request.eventId, deadline);
+  if (claim.kind === "replay") return { ...claim.attempt, replayed: true };
+  if (claim.kind === "in_flight") {
+    const delivery: Delivery = { outcome: "unknown", reason: "duplicate_in_flight", metadata: {} };
+    return { delivery, maskedDestination: UNPARSABLE_NUMBER_MASK, replayed: true };
+  }
+  let attempt: DeliveryAttempt;
+  try {
+    attempt = await deliverOtp(request, ports, deadline);
+  } catch (error) {
+    await ports.replays.release(request.eventId);
+    throw error;
+  }
+  await ports.replays.complete(request.eventId, attempt);
+  return attempt;
 }

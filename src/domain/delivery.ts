@@ -11,7 +11,14 @@ export type FailureReason =
   | "provider_unavailable";
 
 /** Reasons why the outcome of a send cannot be told: the provider may or may not have accepted it. */
-export type UnknownReason = "timeout" | "network_error" | "unreadable_response";
+export type UnknownReason =
+  | "timeout"
+  | "network_error"
+  | "unreadable_response"
+  /** A gateway in front of the provider failed (502, 504) after the provider may have taken the message. */
+  | "gateway_error"
+  /** An earlier copy of the same request is still being delivered. */
+  | "duplicate_in_flight";
 
 /** Facts about a delivery that are safe to log and to show an administrator. */
 export type DeliveryMetadata = Readonly<Record<string, string>>;
@@ -34,7 +41,7 @@ export type Delivery =
   | {
     readonly outcome: "unknown";
     readonly reason: UnknownReason;
-    readonly provider: string;
+    readonly provider?: string;
     readonly metadata: DeliveryMetadata;
   };
 

@@ -1,6 +1,15 @@
 // The core's whole outside world. Adapters implement these; only main.ts decides which one serves.
+import type { DeliveryAttempt } from "./deliver_otp.ts";
 import type { Delivery } from "./delivery.ts";
 import type { PhoneNumber } from "./otp_request.ts";
+
+/** The time a request has left. Every call to the outside world stays inside it. */
+export interface Deadline {
+  /** Aborts when the time is up. */
+  readonly signal: AbortSignal;
+  /** Milliseconds left, never negative. */
+  remainingMs(): number;
+}
 
 /** One SMS ready to hand to a provider. */
 export interface SmsMessage {
@@ -14,7 +23,7 @@ export interface SmsMessage {
 
 /** Sends one SMS. Resolves to a `Delivery` for every expected outcome; rejects only on bugs. */
 export interface SmsSender {
-  send(message: SmsMessage, signal: AbortSignal): Promise<Delivery>;
+  send(message: SmsMessage, deadline: Deadline): Promise<Delivery>;
 }
 
 /** Turns user-entered phone numbers into E.164. */
@@ -23,8 +32,32 @@ export interface PhoneNumbers {
   parse(raw: string): PhoneNumber | undefined;
 }
 
+/** What a replay store says about an event id. */
+export type Claim =
+  /** This request owns the id and must deliver, then `complete` or `release` it. */
+  | { readonly kind: "claimed" }
+  /** The id was delivered before: answer with the same result. */
+  | { readonly kind: "replay"; readonly attempt: DeliveryAttempt }
+  /** Another request still owns the id and did not finish within this request's deadline. */
+  | { readonly kind: "in_flight" };
+
+/** Remembers which event ids were delivered, so a repeated request never sends twice. */
+export interface ReplayStore {
+  /** Claims `eventId`, or returns the earlier result, waiting (within the deadline) for a copy still in flight. */
+  claim(eventId: string, deadline: Deadline): Promise<Claim>;
+  /** Records the result of a claimed id for later copies. */
+  complete(eventId: string, attempt: DeliveryAttempt): Promise<void>;
+  /** Gives a claimed id up without a result, after a bug, so a later copy may try again. */
+  release(eventId: string): Promise<void>;
+}
+
 /** Everything `deliverOtp` needs from outside the core. */
 export interface DeliveryPorts {
   readonly phoneNumbers: PhoneNumbers;
   readonly sms: SmsSender;
+}
+
+/** `deliverOtpOnce` also needs the replay store. */
+export interface OnceDeliveryPorts extends DeliveryPorts {
+  readonly replays: ReplayStore;
 }

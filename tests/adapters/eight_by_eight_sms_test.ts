@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createEightByEightSms } from "../../src/adapters/outbound/eight_by_eight/sms_sender.ts";
 import type { SmsMessage } from "../../src/domain/ports.ts";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
+import { testDeadline } from "../support/fakes.ts";
 
 const MESSAGE: SmsMessage = {
   eventId: "uS5871kJThSsU8qlA1LTcg",
@@ -30,7 +31,7 @@ function senderFor(fake: Fake8x8, apiKey = fake.apiKey) {
 
 Deno.test("[8x8 sms] a queued message is delivered, and the call matches 8x8's published schema", () =>
   withFake(async (fake) => {
-    const delivery = await senderFor(fake).send(MESSAGE, new AbortController().signal);
+    const delivery = await senderFor(fake).send(MESSAGE, testDeadline());
     assert.equal(fake.requests.length, 1);
     const request = fake.requests[0]!;
     assert.deepEqual(request.violations, []);
@@ -75,7 +76,7 @@ Deno.test("[8x8 sms] every documented failure becomes a failed result with a sta
     for (const { scenario, reason, detail } of cases) {
       await t.step(scenario, async () => {
         fake.answerWith(scenario);
-        const delivery = await senderFor(fake).send(MESSAGE, new AbortController().signal);
+        const delivery = await senderFor(fake).send(MESSAGE, testDeadline());
         assert.equal(delivery.outcome, "failed");
         assert.equal(delivery.reason, reason);
         assert.equal(delivery.provider, "8x8");
@@ -91,14 +92,14 @@ Deno.test("[8x8 sms] every documented failure becomes a failed result with a sta
 
 Deno.test("[8x8 sms] a wrong API key is reported as an authentication failure by the fake itself", () =>
   withFake(async (fake) => {
-    const delivery = await senderFor(fake, "not-the-key").send(MESSAGE, new AbortController().signal);
+    const delivery = await senderFor(fake, "not-the-key").send(MESSAGE, testDeadline());
     assert.equal(delivery.outcome === "failed" && delivery.reason, "provider_auth_failed");
   }));
 
 Deno.test("[8x8 sms] a 200 that cannot be read is an unknown outcome, not a success or a failure", () =>
   withFake(async (fake) => {
     fake.answerWith("unreadable");
-    const delivery = await senderFor(fake).send(MESSAGE, new AbortController().signal);
+    const delivery = await senderFor(fake).send(MESSAGE, testDeadline());
     assert.deepEqual(
       { outcome: delivery.outcome, reason: delivery.outcome === "unknown" && delivery.reason },
       { outcome: "unknown", reason: "unreadable_response" },
@@ -111,7 +112,7 @@ Deno.test("[8x8 sms] a call cut off by the deadline is an unknown outcome", () =
     const deadline = new AbortController();
     // Abort exactly when 8x8 has the request in hand: the message may already be accepted.
     fake.nextRequest().then(() => deadline.abort());
-    const delivery = await senderFor(fake).send(MESSAGE, deadline.signal);
+    const delivery = await senderFor(fake).send(MESSAGE, testDeadline(deadline));
     assert.equal(delivery.outcome, "unknown");
     assert.equal(delivery.outcome === "unknown" && delivery.reason, "timeout");
   }));
@@ -120,7 +121,7 @@ Deno.test("[8x8 sms] a refused connection is a clean failure: nothing reached 8x
   const fake = startFake8x8();
   const sender = senderFor(fake);
   await fake.close();
-  const delivery = await sender.send(MESSAGE, new AbortController().signal);
+  const delivery = await sender.send(MESSAGE, testDeadline());
   assert.equal(delivery.outcome, "failed");
   assert.equal(delivery.outcome === "failed" && delivery.reason, "provider_unavailable");
   assert.equal(delivery.metadata.error, "connect_failed");
@@ -133,7 +134,7 @@ Deno.test("[8x8 sms] optional fields are left out rather than sent empty", () =>
       subaccountId: fake.subaccountId,
       apiKey: fake.apiKey,
     });
-    await sender.send({ ...MESSAGE, expiresAt: undefined }, new AbortController().signal);
+    await sender.send({ ...MESSAGE, expiresAt: undefined }, testDeadline());
     const body = fake.requests[0]!.body as Record<string, unknown>;
     assert.deepEqual(fake.requests[0]!.violations, []);
     assert.equal("source" in body, false);

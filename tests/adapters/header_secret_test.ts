@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHeaderSecretAuth } from "../../src/adapters/inbound/okta_auth/header_secret.ts";
 import { createTelephonyHookHandler } from "../../src/adapters/inbound/okta_hook/telephony_hook.ts";
+import { createMemoryReplayStore } from "../../src/adapters/outbound/memory/replay_store.ts";
 import { capturedLogger, recordingSmsSender } from "../support/fakes.ts";
 import { PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
 
@@ -31,7 +32,7 @@ Deno.test("[hook] an unauthenticated request is answered before its body is read
   const sms = recordingSmsSender({ outcome: "delivered", provider: "x", transactionId: "x", metadata: {} });
   const handler = createTelephonyHookHandler({
     authenticator: createHeaderSecretAuth({ headerName: "authorization", secrets: [CURRENT] }),
-    ports: { phoneNumbers: { parse: () => undefined }, sms },
+    ports: { phoneNumbers: { parse: () => undefined }, sms, replays: createMemoryReplayStore() },
     logger: capturedLogger(),
   });
   let pulls = 0;

@@ -160,10 +160,10 @@ Deno.test("[hook http] every 8x8 failure is a 200 with a valid FAILED answer nam
     for (const [scenario, reason] of cases) {
       await t.step(scenario, async () => {
         service.fake.answerWith(scenario);
-        const action = await actionOf(await service.post(PREVIEW_SAMPLE_TEXT));
+        const action = await actionOf(await service.post(JSON.stringify(oktaRequest({}, `evt-${scenario}`))));
         assert.equal(action.status, "FAILED");
         assert.equal(action.provider, "8x8");
-        assert.equal(action.transactionId, "uS5871kJThSsU8qlA1LTcg");
+        assert.equal(action.transactionId, `evt-${scenario}`);
         assert.match(action.transactionMetadata, new RegExp(`^reason=${reason}`));
       });
     }
@@ -179,7 +179,8 @@ Deno.test("[hook http] an unusable number and a voice request fail without calli
     ] as const;
     for (const [changes, metadata] of cases) {
       await t.step(metadata, async () => {
-        const action = await actionOf(await service.post(JSON.stringify(oktaRequest(changes))));
+        const eventId = `evt-${JSON.stringify(changes)}`;
+        const action = await actionOf(await service.post(JSON.stringify(oktaRequest(changes, eventId))));
         assert.equal(action.status, "FAILED");
         assert.equal(action.transactionMetadata, metadata);
       });

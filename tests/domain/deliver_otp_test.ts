@@ -4,7 +4,7 @@ import { type Delivery, failed } from "../../src/domain/delivery.ts";
 import { maskPhoneNumber } from "../../src/domain/mask.ts";
 import type { OtpRequest, PhoneNumber } from "../../src/domain/otp_request.ts";
 import type { PhoneNumbers } from "../../src/domain/ports.ts";
-import { recordingSmsSender } from "../support/fakes.ts";
+import { recordingSmsSender, testDeadline } from "../support/fakes.ts";
 
 const DELIVERED: Delivery = { outcome: "delivered", provider: "test", transactionId: "t-1", metadata: {} };
 
@@ -26,7 +26,7 @@ function otpRequest(changes: Partial<OtpRequest> = {}): OtpRequest {
 
 Deno.test("[deliver otp] sends the rendered text to the normalised number and returns the sender's result", async () => {
   const sms = recordingSmsSender(DELIVERED);
-  const attempt = await deliverOtp(otpRequest(), { phoneNumbers, sms }, new AbortController().signal);
+  const attempt = await deliverOtp(otpRequest(), { phoneNumbers, sms }, testDeadline());
   assert.deepEqual(attempt, { delivery: DELIVERED, maskedDestination: "+1******1234" });
   assert.deepEqual(sms.sent, [{
     eventId: "evt-1",
@@ -41,7 +41,7 @@ Deno.test("[deliver otp] falls back to a plain text with the code when Okta send
   await deliverOtp(
     otpRequest({ messageText: undefined }),
     { phoneNumbers, sms },
-    new AbortController().signal,
+    testDeadline(),
   );
   assert.equal(sms.sent[0]?.text, "Your verification code is 424242");
 });
@@ -51,7 +51,7 @@ Deno.test("[deliver otp] an unusable number fails without calling the sender", a
   const attempt = await deliverOtp(
     otpRequest({ rawPhoneNumber: "12" }),
     { phoneNumbers, sms },
-    AbortSignal.abort(),
+    testDeadline(),
   );
   assert.deepEqual(attempt.delivery, failed("invalid_phone_number"));
   assert.equal(attempt.maskedDestination, "(unparsable)");
@@ -63,7 +63,7 @@ Deno.test("[deliver otp] a voice request fails as unsupported and never becomes 
   const attempt = await deliverOtp(
     otpRequest({ channel: "voice" }),
     { phoneNumbers, sms },
-    AbortSignal.abort(),
+    testDeadline(),
   );
   assert.deepEqual(attempt.delivery, failed("channel_not_supported"));
   assert.equal(attempt.maskedDestination, "+1******1234");

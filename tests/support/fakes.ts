@@ -1,6 +1,6 @@
 // Hand-made fakes of the core's ports: no mocking library needed when every edge is a port.
 import type { Delivery } from "../../src/domain/delivery.ts";
-import type { SmsMessage, SmsSender } from "../../src/domain/ports.ts";
+import type { Deadline, SmsMessage, SmsSender } from "../../src/domain/ports.ts";
 import { createJsonLogger, type Logger } from "../../src/adapters/outbound/json_log/json_logger.ts";
 
 /** An SMS sender that records what it was asked to send and answers with a fixed delivery. */
@@ -23,4 +23,9 @@ export function capturedLogger(): Logger & { lines: string[]; events(): Record<s
     lines,
     events: () => lines.map((l) => JSON.parse(l)),
   };
+}
+
+/** A deadline that ends only when the test aborts `controller`; it claims `remainingMs` are left until then. */
+export function testDeadline(controller = new AbortController(), remainingMs = 2_500): Deadline {
+  return { signal: controller.signal, remainingMs: () => (controller.signal.aborted ? 0 : remainingMs) };
 }

@@ -1,7 +1,8 @@
 import { trace } from "@opentelemetry/api";
-import type { DeliveryPorts } from "../../../domain/ports.ts";
+import type { Deadline, OnceDeliveryPorts } from "../../../domain/ports.ts";
 import type { Logger } from "../../outbound/json_log/json_logger.ts";
 import { isJsonContentType, readBodyWithin, TOO_LARGE } from "../http/body.ts";
+import { startDeadline } from "../http/deadline.ts";
 import {
   type ErrorCause,
   errorResponse,
@@ -20,9 +21,9 @@ export interface HookAuthenticator {
 /** What the hook handler needs. */
 export interface HookDeps {
   readonly authenticator: HookAuthenticator;
-  readonly ports: DeliveryPorts;
+  readonly ports: OnceDeliveryPorts;
   readonly logger: Logger;
-  /** Time allowed for the whole delivery; Okta gives up after 3 s. Defaults to 2,500 ms. */
+  /** Time from a request's arrival to its answer; Okta gives up after 3 s. Defaults to 2,500 ms. */
   readonly budgetMs?: number;
   /** Milliseconds from an arbitrary origin, for durations. */
   readonly now?: () => number;
@@ -47,6 +48,15 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
 
   return async (request) => {
     const started = now();
+    const deadline = startDeadline(budgetMs, now);
+    try {
+      return await handle(request, started, deadline);
+    } finally {
+      deadline.dispose();
+    }
+  };
+
+  async function handle(request: Request, started: number, deadline: Deadline): Promise<Response> {
     if (!await deps.authenticator.verify(request.headers)) {
       return refuse({ status: 401, code: "unauthorized", summary: "Missing or wrong credentials" }, started);
     }
@@ -57,26 +67,25 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
     const serverSpan = trace.getActiveSpan();
     serverSpan?.setAttribute("okta.event_id", event.eventId);
     if (event.requestType) serverSpan?.setAttribute("okta.request_type", event.requestType);
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), budgetMs);
-    try {
-      const { delivery, maskedDestination } = await deliverOtpTraced(otpRequest, deps.ports, deadline.signal);
-      deps.logger.info("hook", {
-        eventId: event.eventId,
-        requestType: event.requestType,
-        channel: otpRequest.channel,
-        destination: maskedDestination,
-        outcome: delivery.outcome,
-        reason: delivery.outcome === "delivered" ? undefined : delivery.reason,
-        provider: delivery.provider,
-        transactionId: delivery.outcome === "delivered" ? delivery.transactionId : undefined,
-        durationMs: elapsed(now, started),
-      });
-      return jsonResponse(toOktaResponse(delivery, event.eventId));
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+    const { delivery, maskedDestination, replayed } = await deliverOtpTraced(
+      otpRequest,
+      deps.ports,
+      deadline,
+    );
+    deps.logger.info("hook", {
+      eventId: event.eventId,
+      requestType: event.requestType,
+      channel: otpRequest.channel,
+      destination: maskedDestination,
+      outcome: delivery.outcome,
+      reason: delivery.outcome === "delivered" ? undefined : delivery.reason,
+      provider: delivery.provider,
+      transactionId: delivery.outcome === "delivered" ? delivery.transactionId : undefined,
+      replayed,
+      durationMs: elapsed(now, started),
+    });
+    return jsonResponse(toOktaResponse(delivery, event.eventId));
+  }
 }
 
 /** Why a request is answered with a 4xx before any delivery is tried. */

@@ -1,16 +1,24 @@
 import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
-import {
-  type Delivery,
-  type DeliveryMetadata,
-  failed,
-  type FailureReason,
-  type NotDelivered,
-} from "../../../domain/delivery.ts";
-import type { SmsMessage, SmsSender } from "../../../domain/ports.ts";
+import type { Delivery } from "../../../domain/delivery.ts";
+import type { Deadline, SmsMessage, SmsSender } from "../../../domain/ports.ts";
 import { type HttpSpans, markFailed, traceHeaders, tracer } from "../../tracing.ts";
+import { type Classified, classifyFetchError, classifyResponse, EIGHT_BY_EIGHT } from "./classify.ts";
 
-/** The name Okta shows as the provider of every message this adapter sends. */
-export const EIGHT_BY_EIGHT = "8x8";
+export { EIGHT_BY_EIGHT };
+
+/** When and how often a send is tried again. */
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 3. */
+  readonly maxAttempts?: number;
+  /** First backoff ceiling; it doubles per retry (full jitter). Default 100 ms. */
+  readonly baseDelayMs?: number;
+  /** An attempt is not started with less time than this left. Default 300 ms. */
+  readonly minAttemptMs?: number;
+  /** Uniform in [0, 1): the jitter. */
+  readonly random?: () => number;
+  /** Waits `ms`, or rejects when `signal` aborts first. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
 
 /** Settings for `createEightByEightSms`. */
 export interface EightByEightSmsOptions {
@@ -22,14 +30,17 @@ export interface EightByEightSmsOptions {
   readonly source?: string;
   readonly userAgent?: string;
   readonly fetch?: typeof fetch;
-  /** Who makes the HTTP CLIENT span: this adapter (default) or Deno's runtime instrumentation of `fetch`. */
+  /** Who makes the HTTP CLIENT spans: this adapter (default) or Deno's runtime instrumentation of `fetch`. */
   readonly httpSpans?: HttpSpans;
+  readonly retry?: RetryOptions;
 }
 
 /**
- * Sends SMS through 8x8's `POST /api/v1/subaccounts/{id}/messages` and classifies every answer.
- * Each call is a CLIENT span carrying the W3C `traceparent` to 8x8 (or, when Deno's runtime traces `fetch`, an
- * INTERNAL span around the runtime's own), with 8x8's `umid` or error code: never the number, text or key.
+ * Sends SMS through 8x8's `POST /api/v1/subaccounts/{id}/messages`, inside the request's deadline.
+ * A send is retried, with jittered exponential backoff, only when 8x8 certainly did not take the message (no
+ * connection, 429, 503), because 8x8 does not de-duplicate and a retry must never mean a second SMS.
+ * Each attempt is a CLIENT span carrying the W3C `traceparent` to 8x8 (or, when Deno's runtime traces `fetch`,
+ * an INTERNAL span around the runtime's own), with 8x8's `umid` or error code: never the number, text or key.
  */
 export function createEightByEightSms(options: EightByEightSmsOptions): SmsSender {
   const url = `${options.baseUrl.replace(/\/+$/, "")}/api/v1/subaccounts/${
@@ -45,25 +56,21 @@ export function createEightByEightSms(options: EightByEightSmsOptions): SmsSende
   const ownSpan = (options.httpSpans ?? "service") === "service";
   const { hostname, port, protocol } = new URL(url);
   const spanName = ownSpan ? "POST" : "8x8 send sms";
-  const spanOptions = {
-    kind: ownSpan ? SpanKind.CLIENT : SpanKind.INTERNAL,
-    attributes: {
-      "http.request.method": "POST",
-      "server.address": hostname,
-      "server.port": Number(port) || (protocol === "https:" ? 443 : 80),
-      "url.full": url,
-    },
+  const spanAttributes = {
+    "http.request.method": "POST",
+    "server.address": hostname,
+    "server.port": Number(port) || (protocol === "https:" ? 443 : 80),
+    "url.full": url,
+  };
+  const retry = {
+    maxAttempts: options.retry?.maxAttempts ?? 3,
+    baseDelayMs: options.retry?.baseDelayMs ?? 100,
+    minAttemptMs: options.retry?.minAttemptMs ?? 300,
+    random: options.retry?.random ?? Math.random,
+    sleep: options.retry?.sleep ?? sleep,
   };
 
-  async function post(message: SmsMessage, span: Span, signal: AbortSignal): Promise<Delivery> {
-    const body = JSON.stringify({
-      source: options.source,
-      destination: message.to.e164,
-      text: message.text,
-      encoding: "AUTO",
-      clientMessageId: message.eventId,
-      expiry: message.expiresAt?.toISOString(),
-    });
+  async function post(body: string, span: Span, signal: AbortSignal): Promise<Classified> {
     let response: Response;
     let text: string;
     try {
@@ -72,26 +79,61 @@ export function createEightByEightSms(options: EightByEightSmsOptions): SmsSende
       response = await doFetch(url, { method: "POST", headers: requestHeaders, body, signal });
       text = await response.text();
     } catch (error) {
-      const delivery = classifyFetchError(error, signal);
-      markFailed(span, delivery.reason, error);
-      return delivery;
+      const classified = classifyFetchError(error, signal);
+      const { delivery } = classified;
+      if (delivery.outcome !== "delivered") markFailed(span, delivery.reason, error);
+      return classified;
     }
     span.setAttribute("http.response.status_code", response.status);
     return classifyResponse(response, text);
   }
 
+  async function attempt(body: string, number: number, signal: AbortSignal): Promise<Classified> {
+    const attributes = number === 0
+      ? spanAttributes
+      : { ...spanAttributes, "http.request.resend_count": number };
+    const kind = ownSpan ? SpanKind.CLIENT : SpanKind.INTERNAL;
+    const span = tracer.startSpan(spanName, { kind, attributes });
+    try {
+      const classified = await context.with(
+        trace.setSpan(context.active(), span),
+        () => post(body, span, signal),
+      );
+      recordOnSpan(span, classified.delivery);
+      return classified;
+    } finally {
+      span.end();
+    }
+  }
+
+  // How long to wait before the next attempt, or undefined when there must be none.
+  function backoff(classified: Classified, attempts: number, deadline: Deadline): number | undefined {
+    if (!classified.retryable || attempts >= retry.maxAttempts) return undefined;
+    const jittered = retry.random() * retry.baseDelayMs * 2 ** (attempts - 1);
+    const delay = Math.max(jittered, classified.retryAfterMs ?? 0);
+    // A wait that leaves no time for the attempt after it only makes the answer to Okta later.
+    return delay + retry.minAttemptMs <= deadline.remainingMs() ? delay : undefined;
+  }
+
   return {
-    async send(message: SmsMessage, signal: AbortSignal): Promise<Delivery> {
-      const span = tracer.startSpan(spanName, spanOptions);
-      try {
-        const delivery = await context.with(
-          trace.setSpan(context.active(), span),
-          () => post(message, span, signal),
-        );
-        recordOnSpan(span, delivery);
-        return delivery;
-      } finally {
-        span.end();
+    async send(message: SmsMessage, deadline: Deadline): Promise<Delivery> {
+      const body = JSON.stringify({
+        source: options.source,
+        destination: message.to.e164,
+        text: message.text,
+        encoding: "AUTO",
+        clientMessageId: message.eventId,
+        expiry: message.expiresAt?.toISOString(),
+      });
+      for (let attempts = 1;; attempts++) {
+        const classified = await attempt(body, attempts - 1, deadline.signal);
+        const delay = backoff(classified, attempts, deadline);
+        if (delay === undefined) return classified.delivery;
+        try {
+          await retry.sleep(delay, deadline.signal);
+        } catch {
+          return classified.delivery; // the deadline ended the wait; nothing was sent since
+        }
       }
     },
   };
@@ -108,89 +150,17 @@ function recordOnSpan(span: Span, delivery: Delivery): void {
   if (delivery.outcome !== "delivered") markFailed(span, delivery.reason);
 }
 
-function classifyResponse(response: Response, text: string): Delivery {
-  const json = parseJsonObject(text);
-  if (response.status === 200) {
-    const umid = json?.umid;
-    const status = json?.status as Record<string, unknown> | undefined;
-    if (typeof umid !== "string" || typeof status?.code !== "string") {
-      // 8x8 said 200 but we cannot read what it accepted: the SMS may be on its way.
-      return unknown("unreadable_response", { httpStatus: "200" });
-    }
-    if (status.code === "REJECTED") {
-      return failed("provider_rejected", {
-        provider: EIGHT_BY_EIGHT,
-        metadata: compact({ umid, status: "REJECTED", message: redactNumbers(status.description) }),
-      });
-    }
-    return {
-      outcome: "delivered",
-      provider: EIGHT_BY_EIGHT,
-      transactionId: umid,
-      metadata: compact({ status: status.code, encoding: json?.encoding }),
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
     };
-  }
-  const metadata = compact({
-    httpStatus: response.status,
-    code: json?.code,
-    message: redactNumbers(json?.message),
-    errorId: json?.errorId,
-    retryAfter: response.headers.get("retry-after"),
+    signal.addEventListener("abort", stop, { once: true });
   });
-  return failed(reasonForStatus(response.status, json?.code), { provider: EIGHT_BY_EIGHT, metadata });
-}
-
-// 8x8's documented error codes: 1002 is "Invalid MSISDN"; 401 is an unknown or revoked API key.
-function reasonForStatus(status: number, code: unknown): FailureReason {
-  if (status === 400 && code === 1002) return "invalid_phone_number";
-  if (status === 401 || status === 403) return "provider_auth_failed";
-  if (status === 429) return "provider_rate_limited";
-  if (status >= 500) return "provider_unavailable";
-  return "provider_rejected";
-}
-
-function classifyFetchError(
-  error: unknown,
-  signal: AbortSignal,
-): NotDelivered {
-  if (signal.aborted) return unknown("timeout", {});
-  // A refused connection never carried the message, so it is a clean failure, not an unknown.
-  const cause = error instanceof Error ? String((error.cause as Error | undefined)?.message ?? "") : "";
-  if (cause.includes("(Connect)")) {
-    return failed("provider_unavailable", {
-      provider: EIGHT_BY_EIGHT,
-      metadata: { error: "connect_failed" },
-    });
-  }
-  return unknown("network_error", {});
-}
-
-function unknown(
-  reason: "timeout" | "network_error" | "unreadable_response",
-  metadata: DeliveryMetadata,
-): Extract<Delivery, { outcome: "unknown" }> {
-  return { outcome: "unknown", reason, provider: EIGHT_BY_EIGHT, metadata };
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null ? value as Record<string, unknown> : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-// Provider text ends up in logs and in Okta's System Log: bound every value and drop the missing ones.
-function compact(fields: Record<string, unknown>): DeliveryMetadata {
-  const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    if (value !== undefined && value !== null && value !== "") metadata[key] = String(value).slice(0, 200);
-  }
-  return metadata;
-}
-
-// 8x8 messages are fixed texts today; blank out anything number-like in case one ever quotes the destination.
-function redactNumbers(value: unknown): unknown {
-  return typeof value === "string" ? value.replace(/\+?\d[\d\s-]{5,}\d/g, "[number]") : value;
 }

@@ -1,0 +1,69 @@
+import type { DeliveryAttempt } from "../../../domain/deliver_otp.ts";
+import type { Claim, Deadline, ReplayStore } from "../../../domain/ports.ts";
+
+/** Settings for `createKvReplayStore`. */
+export interface KvReplayOptions {
+  /** How long a result is remembered. Default 10 minutes: twice an Okta passcode's life. */
+  readonly ttlMs?: number;
+  /** How long a claim without a result holds, so a crashed instance cannot block an id for long. Default 10 s. */
+  readonly claimTtlMs?: number;
+}
+
+type Stored = { readonly state: "claimed" } | { readonly state: "done"; readonly attempt: DeliveryAttempt };
+
+const PREFIX = ["okta-8x8-telephony-hook", "replay"] as const;
+
+/**
+ * The replay store shared by every instance on one Deno KV database (a local file, a remote KV URL, or the
+ * database Deno Deploy attaches). A claim is an atomic insert-if-absent; copies that lose the race watch the key
+ * until the owner writes its result or their own deadline ends.
+ */
+export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}): ReplayStore {
+  const ttlMs = options.ttlMs ?? 10 * 60_000;
+  const claimTtlMs = options.claimTtlMs ?? 10_000;
+  const keyOf = (eventId: string) => [...PREFIX, eventId];
+
+  async function tryClaim(key: Deno.KvKey): Promise<boolean> {
+    const claimed: Stored = { state: "claimed" };
+    const result = await kv.atomic().check({ key, versionstamp: null }).set(key, claimed, {
+      expireIn: claimTtlMs,
+    })
+      .commit();
+    return result.ok;
+  }
+
+  async function waitForResult(key: Deno.KvKey, deadline: Deadline): Promise<Claim> {
+    const changes = kv.watch<[Stored]>([key]).getReader();
+    const stop = () => void changes.cancel().catch(() => {});
+    deadline.signal.addEventListener("abort", stop, { once: true });
+    try {
+      while (!deadline.signal.aborted) {
+        const next = await changes.read();
+        if (next.done) break;
+        const stored = next.value[0].value;
+        if (stored?.state === "done") return { kind: "replay", attempt: stored.attempt };
+        // The owner released the id, or its claim expired: this copy may deliver.
+        if (stored === null && await tryClaim(key)) return { kind: "claimed" };
+      }
+      return { kind: "in_flight" };
+    } finally {
+      deadline.signal.removeEventListener("abort", stop);
+      stop();
+    }
+  }
+
+  return {
+    async claim(eventId: string, deadline: Deadline): Promise<Claim> {
+      const key = keyOf(eventId);
+      if (await tryClaim(key)) return { kind: "claimed" };
+      return await waitForResult(key, deadline);
+    },
+    async complete(eventId: string, attempt: DeliveryAttempt): Promise<void> {
+      const done: Stored = { state: "done", attempt };
+      await kv.set(keyOf(eventId), done, { expireIn: ttlMs });
+    },
+    async release(eventId: string): Promise<void> {
+      await kv.delete(keyOf(eventId));
+    },
+  };
+}
