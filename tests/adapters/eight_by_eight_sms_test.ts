@@ -20,12 +20,14 @@ async function withFake(test: (fake: Fake8x8) => Promise<void>): Promise<void> {
   }
 }
 
+// One attempt only: these tests are about reading each answer; retries have their own below.
 function senderFor(fake: Fake8x8, apiKey = fake.apiKey) {
   return createEightByEightSms({
     baseUrl: `${fake.url}/`,
     subaccountId: fake.subaccountId,
     apiKey,
     source: "Acme",
+    retry: { maxAttempts: 1 },
   });
 }
 
@@ -139,4 +141,115 @@ Deno.test("[8x8 sms] optional fields are left out rather than sent empty", () =>
     assert.deepEqual(fake.requests[0]!.violations, []);
     assert.equal("source" in body, false);
     assert.equal("expiry" in body, false);
+  }));
+
+// Retries: a recorded sleep instead of real waiting, and a fixed jitter.
+function retryingSender(fake: Fake8x8, random = () => 0.5) {
+  const waits: number[] = [];
+  const sender = createEightByEightSms({
+    baseUrl: fake.url,
+    subaccountId: fake.subaccountId,
+    apiKey: fake.apiKey,
+    retry: { random, sleep: (ms) => (waits.push(ms), Promise.resolve()) },
+  });
+  return { sender, waits };
+}
+
+Deno.test("[8x8 sms retries] a 503 is retried after a jittered backoff and the second attempt delivers", () =>
+  withFake(async (fake) => {
+    fake.answerNext("unavailable");
+    const { sender, waits } = retryingSender(fake);
+    const delivery = await sender.send(MESSAGE, testDeadline());
+    assert.equal(delivery.outcome, "delivered");
+    assert.equal(fake.requests.length, 2);
+    assert.deepEqual(waits, [50]); // half (the jitter) of the 100 ms base
+    // Both attempts carry the same client reference, so 8x8's logs tie them together.
+    assert.deepEqual(fake.requests.map((r) => (r.body as { clientMessageId: string }).clientMessageId), [
+      MESSAGE.eventId,
+      MESSAGE.eventId,
+    ]);
+  }));
+
+Deno.test("[8x8 sms retries] backoff doubles per attempt and gives up after three attempts", () =>
+  withFake(async (fake) => {
+    fake.answerWith("unavailable");
+    const { sender, waits } = retryingSender(fake, () => 1);
+    const delivery = await sender.send(MESSAGE, testDeadline());
+    assert.equal(delivery.outcome === "failed" && delivery.reason, "provider_unavailable");
+    assert.equal(fake.requests.length, 3);
+    assert.deepEqual(waits, [100, 200]);
+  }));
+
+Deno.test("[8x8 sms retries] a 429 waits for Retry-After when it fits the deadline, and not when it does not", async (t) => {
+  await t.step("fits: retried after 1 s", () =>
+    withFake(async (fake) => {
+      fake.answerNext("rate_limited");
+      const { sender, waits } = retryingSender(fake);
+      const delivery = await sender.send(MESSAGE, testDeadline(new AbortController(), 2_400));
+      assert.equal(delivery.outcome, "delivered");
+      assert.deepEqual(waits, [1_000]);
+    }));
+  await t.step("does not fit: answered at once as rate limited", () =>
+    withFake(async (fake) => {
+      fake.answerNext("rate_limited");
+      const { sender, waits } = retryingSender(fake);
+      const delivery = await sender.send(MESSAGE, testDeadline(new AbortController(), 1_200));
+      assert.equal(delivery.outcome === "failed" && delivery.reason, "provider_rate_limited");
+      assert.deepEqual(waits, []);
+      assert.equal(fake.requests.length, 1);
+    }));
+});
+
+Deno.test("[8x8 sms retries] answers that may hide an accepted message, or that are final, are never retried", async (t) => {
+  const cases = [
+    ["bad_gateway", "unknown", "gateway_error"],
+    ["gateway_timeout", "unknown", "gateway_error"],
+    ["server_error", "failed", "provider_unavailable"],
+    ["invalid_msisdn", "failed", "invalid_phone_number"],
+    ["unauthenticated", "failed", "provider_auth_failed"],
+    ["rejected", "failed", "provider_rejected"],
+    ["unreadable", "unknown", "unreadable_response"],
+  ] as const;
+  for (const [scenario, outcome, reason] of cases) {
+    await t.step(scenario, () =>
+      withFake(async (fake) => {
+        fake.answerWith(scenario);
+        const { sender, waits } = retryingSender(fake);
+        const delivery = await sender.send(MESSAGE, testDeadline());
+        assert.deepEqual([delivery.outcome, delivery.outcome !== "delivered" && delivery.reason], [
+          outcome,
+          reason,
+        ]);
+        assert.equal(fake.requests.length, 1);
+        assert.deepEqual(waits, []);
+      }));
+  }
+});
+
+Deno.test("[8x8 sms retries] a refused connection is retried: nothing was sent", async () => {
+  const fake = startFake8x8();
+  const { sender, waits } = retryingSender(fake);
+  await fake.close();
+  const delivery = await sender.send(MESSAGE, testDeadline());
+  assert.equal(delivery.outcome === "failed" && delivery.reason, "provider_unavailable");
+  assert.equal(waits.length, 2, "three attempts in all");
+});
+
+Deno.test("[8x8 sms retries] the deadline ending during a backoff stops the retries", () =>
+  withFake(async (fake) => {
+    fake.answerWith("unavailable");
+    const deadline = new AbortController();
+    const sender = createEightByEightSms({
+      baseUrl: fake.url,
+      subaccountId: fake.subaccountId,
+      apiKey: fake.apiKey,
+      retry: {
+        random: () => 0.5,
+        // The deadline ends while waiting: the wait rejects as a real one would.
+        sleep: (_ms, signal) => (deadline.abort(), Promise.reject(signal.reason)),
+      },
+    });
+    const delivery = await sender.send(MESSAGE, testDeadline(deadline));
+    assert.equal(delivery.outcome === "failed" && delivery.reason, "provider_unavailable");
+    assert.equal(fake.requests.length, 1);
   }));

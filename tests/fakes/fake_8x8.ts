@@ -21,7 +21,11 @@ export type Fake8x8Scenario =
   | "server_error"
   | "tls_required"
   | "unreadable"
-  | "hang";
+  | "unavailable"
+  | "bad_gateway"
+  | "gateway_timeout"
+  | "hang"
+  | "held";
 
 /** One request as the fake saw it. */
 export interface RecordedRequest {
@@ -39,7 +43,12 @@ export interface Fake8x8 {
   readonly apiKey: string;
   readonly subaccountId: string;
   readonly requests: readonly RecordedRequest[];
+  /** Answers every following send this way (default "queued"). */
   answerWith(scenario: Fake8x8Scenario): void;
+  /** Answers the next sends with these, in order, before going back to the standing scenario. */
+  answerNext(...scenarios: Fake8x8Scenario[]): void;
+  /** Lets every "held" request go on to be answered as "queued". */
+  releaseHeld(): void;
   /** Resolves when the next request arrives, before it is answered. */
   nextRequest(): Promise<RecordedRequest>;
   close(): Promise<void>;
@@ -52,7 +61,9 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
   const requests: RecordedRequest[] = [];
   const waiters: ((request: RecordedRequest) => void)[] = [];
   const hanging: ((value: unknown) => void)[] = [];
-  let scenario: Fake8x8Scenario = "queued";
+  const held: (() => void)[] = [];
+  const upcoming: Fake8x8Scenario[] = [];
+  let standing: Fake8x8Scenario = "queued";
 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const recorded = await record(request, subaccountId);
@@ -60,10 +71,16 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
     waiters.splice(0).forEach((wake) => wake(recorded));
     if (request.headers.get("authorization") !== `Bearer ${apiKey}`) return documentedError(401);
     if (recorded.violations.length > 0) return invalidRequest(recorded.violations);
+    const scenario = upcoming.shift() ?? standing;
     if (scenario === "hang") {
       // Never answers while running: the caller's deadline must end the call. Released on close.
       await new Promise((release) => hanging.push(release));
       return new Response(null, { status: 503 });
+    }
+    if (scenario === "held") {
+      // A slow 8x8: answers only when the test says so.
+      await new Promise<void>((release) => held.push(release));
+      return answer("queued", recorded);
     }
     return answer(scenario, recorded);
   });
@@ -73,10 +90,13 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
     apiKey,
     subaccountId,
     requests,
-    answerWith: (next) => void (scenario = next),
+    answerWith: (next) => void (standing = next),
+    answerNext: (...next) => void upcoming.push(...next),
+    releaseHeld: () => held.splice(0).forEach((release) => release()),
     nextRequest: () => new Promise((wake) => waiters.push(wake)),
     close: () => {
       hanging.splice(0).forEach((release) => release(undefined));
+      held.splice(0).forEach((release) => release());
       return server.shutdown();
     },
   };
@@ -106,7 +126,7 @@ async function record(request: Request, subaccountId: string): Promise<RecordedR
   return { method: request.method, path, headers: request.headers, body, violations: found };
 }
 
-function answer(scenario: Exclude<Fake8x8Scenario, "hang">, recorded: RecordedRequest): Response {
+function answer(scenario: Exclude<Fake8x8Scenario, "hang" | "held">, recorded: RecordedRequest): Response {
   const sent = recorded.body as { destination: string; clientMessageId?: string };
   switch (scenario) {
     case "queued":
@@ -134,6 +154,19 @@ function answer(scenario: Exclude<Fake8x8Scenario, "hang">, recorded: RecordedRe
       return documentedError(500);
     case "tls_required":
       return documentedError(426, { upgrade: "TLS/1.3" });
+    // Gateways in front of 8x8 answer these, with their own bodies rather than 8x8's error shape.
+    case "unavailable":
+      return new Response("Service Unavailable", { status: 503, headers: { "content-type": "text/plain" } });
+    case "bad_gateway":
+      return new Response("<html>502 Bad Gateway</html>", {
+        status: 502,
+        headers: { "content-type": "text/html" },
+      });
+    case "gateway_timeout":
+      return new Response("<html>504 Gateway Time-out</html>", {
+        status: 504,
+        headers: { "content-type": "text/html" },
+      });
     case "unreadable":
       return new Response("<html>gateway</html>", { status: 200, headers: { "content-type": "text/html" } });
   }

@@ -1,5 +1,6 @@
 // Runs the real service handler, wired by main.ts, on loopback with a fake 8x8 behind it.
 import { type Config, loadConfig } from "../../src/config.ts";
+import type { ReplayStore } from "../../src/domain/ports.ts";
 import { createService } from "../../src/main.ts";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
 import { capturedLogger } from "./fakes.ts";
@@ -17,9 +18,16 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** What a test may change about the service it starts. */
+export interface ServiceSetup {
+  readonly replays?: ReplayStore;
+  /** A fake 8x8 to share with another service instance; the service closes it only if it made it. */
+  readonly fake?: Fake8x8;
+}
+
 /** Starts the fake 8x8 and the service on free loopback ports. */
-export function startService(): RunningService {
-  const fake = startFake8x8();
+export function startService(setup: ServiceSetup = {}): RunningService {
+  const fake = setup.fake ?? startFake8x8();
   const result = loadConfig({
     OKTA_AUTH_SECRET: SECRET,
     OKTA_AUTH_SECRET_PREVIOUS: PREVIOUS_SECRET,
@@ -32,7 +40,7 @@ export function startService(): RunningService {
   const logger = capturedLogger();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    createService(result.config, logger),
+    createService(result.config, logger, { replays: setup.replays }),
   );
   const url = `http://127.0.0.1:${server.addr.port}`;
   return {
@@ -48,7 +56,7 @@ export function startService(): RunningService {
       }),
     async close() {
       await server.shutdown();
-      await fake.close();
+      if (setup.fake === undefined) await fake.close();
     },
   };
 }

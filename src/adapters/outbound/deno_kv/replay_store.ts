@@ -25,10 +25,9 @@ export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}):
 
   async function tryClaim(key: Deno.KvKey): Promise<boolean> {
     const claimed: Stored = { state: "claimed" };
-    const result = await kv.atomic().check({ key, versionstamp: null }).set(key, claimed, {
-      expireIn: claimTtlMs,
-    })
-      .commit();
+    const atomic = () =>
+      kv.atomic().check({ key, versionstamp: null }).set(key, claimed, { expireIn: claimTtlMs });
+    const result = await whenUnlocked(() => atomic().commit());
     return result.ok;
   }
 
@@ -60,10 +59,22 @@ export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}):
     },
     async complete(eventId: string, attempt: DeliveryAttempt): Promise<void> {
       const done: Stored = { state: "done", attempt };
-      await kv.set(keyOf(eventId), done, { expireIn: ttlMs });
+      await whenUnlocked(() => kv.set(keyOf(eventId), done, { expireIn: ttlMs }));
     },
     async release(eventId: string): Promise<void> {
-      await kv.delete(keyOf(eventId));
+      await whenUnlocked(() => kv.delete(keyOf(eventId)));
     },
   };
+}
+
+// Several processes on one local database file take turns at SQLite's write lock; a brief wait gets it.
+async function whenUnlocked<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= 20 || !String((error as Error).message).includes("database is locked")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, attempt * 5));
+    }
+  }
 }

@@ -39,15 +39,19 @@ export function createMemoryReplayStore(options: MemoryReplayOptions = {}): Repl
 
   return {
     async claim(eventId: string, deadline: Deadline): Promise<Claim> {
-      const entry = entries.get(eventId);
-      if (entry === undefined || entry.expiresAt <= now()) {
-        entries.delete(eventId);
-        insert(eventId);
-        return { kind: "claimed" };
+      for (;;) {
+        const entry = entries.get(eventId);
+        if (entry === undefined || entry.expiresAt <= now()) {
+          entries.delete(eventId);
+          insert(eventId);
+          return { kind: "claimed" };
+        }
+        if (entry.result !== undefined) return { kind: "replay", attempt: entry.result };
+        const result = await Promise.race([entry.settled, aborted(deadline.signal)]);
+        if (result !== undefined) return { kind: "replay", attempt: result };
+        if (deadline.signal.aborted) return { kind: "in_flight" };
+        // The owner released the id without a result: this copy may deliver it.
       }
-      if (entry.result !== undefined) return { kind: "replay", attempt: entry.result };
-      const result = await Promise.race([entry.settled, aborted(deadline.signal)]);
-      return result === undefined ? { kind: "in_flight" } : { kind: "replay", attempt: result };
     },
     complete(eventId: string, attempt: DeliveryAttempt): Promise<void> {
       const entry = entries.get(eventId);
