@@ -16,6 +16,8 @@ export interface ServiceProcess {
   readonly hostname: string;
   /** Resolves with the first complete line of standard error that matches. */
   stderrLine(match: (line: string) => boolean): Promise<string | undefined>;
+  /** Resolves with the first complete line of standard output that matches. */
+  stdoutLine(match: (line: string) => boolean): Promise<string | undefined>;
   /** Stops it with SIGTERM and returns its exit code and everything it printed. */
   stop(): Promise<{ code: number; stdout: string; stderr: string }>;
 }
@@ -92,6 +94,7 @@ export async function startProcess(
     url,
     hostname: new URL(url).hostname,
     stderrLine: stderr.waitFor,
+    stdoutLine: stdout.waitFor,
     async stop() {
       child.kill("SIGTERM");
       const { code } = await child.status;

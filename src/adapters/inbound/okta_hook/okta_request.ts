@@ -1,19 +1,23 @@
 import { z } from "zod";
 import type { Channel, OtpRequest } from "../../../domain/otp_request.ts";
 
+// Identifiers and codes are printable ASCII: nothing that could split a log line or smuggle a control character.
+const token = (max: number) => z.string().min(1).max(max).regex(/^[\x21-\x7E]+$/, "must be printable ASCII");
+
 // Bounds keep hostile bodies cheap; each is far above anything Okta sends.
 const messageProfileSchema = z.object({
   phoneNumber: z.string().min(1).max(64),
   deliveryChannel: z.string().min(1).max(32),
-  otpCode: z.string().min(1).max(32),
-  msgTemplate: z.string().min(1).max(2048).optional(),
+  otpCode: token(32),
+  // A template that cleans down to nothing falls back to the plain text with the code.
+  msgTemplate: z.string().min(1).max(2048).transform((text) => cleanText(text) || undefined).optional(),
   otpExpires: z.iso.datetime({ offset: true }).optional(),
-  locale: z.string().max(64).optional(),
+  locale: token(64).optional(),
 });
 
 const hookRequestSchema = z.object({
-  eventId: z.string().min(1).max(128),
-  requestType: z.string().max(128).optional(),
+  eventId: token(128),
+  requestType: token(128).optional(),
   data: z.object({ messageProfile: messageProfileSchema }),
 });
 
@@ -74,4 +78,11 @@ function channelOf(deliveryChannel: string): Channel | undefined {
   if (name === "sms") return "sms";
   if (name === "voice call" || name === "voice" || name === "call") return "voice";
   return undefined;
+}
+
+// Control characters other than tab and newlines have no place in an SMS, and a lone surrogate (valid in JSON,
+// invalid in UTF-8) would make 8x8 reject the text: drop the first, replace the second with U+FFFD.
+function cleanText(text: string): string {
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g, "").toWellFormed();
 }

@@ -19,7 +19,9 @@ interface Entry {
 }
 
 /** The replay store of one process: fast, bounded in memory, and forgotten on restart. */
-export function createMemoryReplayStore(options: MemoryReplayOptions = {}): ReplayStore & { size(): number } {
+export function createMemoryReplayStore(
+  options: MemoryReplayOptions = {},
+): ReplayStore & { size(): number; inFlight(): number } {
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
@@ -68,6 +70,7 @@ export function createMemoryReplayStore(options: MemoryReplayOptions = {}): Repl
       return Promise.resolve();
     },
     size: () => entries.size,
+    inFlight: () => [...entries.values()].filter((entry) => entry.result === undefined).length,
   };
 }
 
