@@ -212,3 +212,28 @@ Deno.test("[tracing] with Deno's runtime OpenTelemetry, our spans join the runti
 function pick(attributes: Readonly<Record<string, unknown>>, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.map((key) => [key, attributes[key]]));
 }
+
+Deno.test("[tracing] each attempt toward 8x8 is its own CLIENT span, the retry marked with its resend count", () =>
+  withRig({}, async ({ fake, receiver, hook }) => {
+    fake.answerNext("unavailable");
+    const answer = await json(
+      await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
+    );
+    assert.equal(answer.commands[0].value[0].status, "SUCCESSFUL");
+    await receiver.waitFor((spans) => byKind(spans, INCOMING_TRACE, KIND.CLIENT).length === 2);
+    const [internal] = byKind(receiver.spans, INCOMING_TRACE, KIND.INTERNAL);
+    const clients = byKind(receiver.spans, INCOMING_TRACE, KIND.CLIENT)
+      .sort((a, b) =>
+        Number(a.attributes["http.request.resend_count"] ?? 0) -
+        Number(b.attributes["http.request.resend_count"] ?? 0)
+      );
+    assert.deepEqual(clients.map((span) => span.parentSpanId), [internal!.spanId, internal!.spanId]);
+    assert.deepEqual(clients.map((span) => span.attributes["http.response.status_code"]), [503, 200]);
+    assert.deepEqual(clients.map((span) => span.attributes["http.request.resend_count"]), [undefined, 1]);
+    assert.deepEqual(clients.map((span) => span.statusCode), [2, 0]);
+    // Each attempt carried its own span's traceparent.
+    assert.deepEqual(
+      fake.requests.map((request) => request.headers.get("traceparent")),
+      clients.map((span) => `00-${INCOMING_TRACE}-${span.spanId}-01`),
+    );
+  }));
