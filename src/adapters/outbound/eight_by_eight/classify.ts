@@ -18,26 +18,43 @@ export interface Classified {
   readonly retryAfterMs?: number;
 }
 
-/** Classifies an HTTP answer from 8x8 (its body already read as text). */
-export function classifyResponse(response: Response, text: string): Classified {
-  const status = response.status;
+/** Classifies an answer of 8x8's SMS API (its body already read as text). */
+export function classifySmsResponse(response: Response, text: string): Classified {
   const json = parseJsonObject(text);
-  if (status === 200) return { delivery: accepted(json), retryable: false };
+  if (response.status === 200) return { delivery: accepted(json), retryable: false };
+  return classifyError(response, {
+    code: json?.code,
+    message: json?.message,
+    errorId: json?.errorId,
+  }, reasonForStatus(response.status, json?.code));
+}
+
+/** The parts of an 8x8 error body worth keeping, whatever the API's own shape. */
+export interface ErrorDetail {
+  readonly code: unknown;
+  readonly message: unknown;
+  readonly errorId: unknown;
+}
+
+/**
+ * Classifies a non-200 answer. 429 and 503 say the request was turned away before it was processed, so sending
+ * again cannot double a message; a 502 or 504 comes from a gateway after 8x8 may have taken it: unknown.
+ */
+export function classifyError(response: Response, detail: ErrorDetail, reason: FailureReason): Classified {
+  const status = response.status;
   if (status === 502 || status === 504) {
-    // A gateway answered for 8x8: the message may have gone through behind it, and 8x8 does not de-duplicate.
     return { delivery: unknown("gateway_error", { httpStatus: String(status) }), retryable: false };
   }
+  const retryAfter = response.headers.get("retry-after");
   const metadata = compact({
     httpStatus: status,
-    code: json?.code,
-    message: redactNumbers(json?.message),
-    errorId: json?.errorId,
-    retryAfter: response.headers.get("retry-after"),
+    code: detail.code,
+    message: redactNumbers(detail.message),
+    errorId: detail.errorId,
+    retryAfter,
   });
-  const delivery = failed(reasonForStatus(status, json?.code), { provider: EIGHT_BY_EIGHT, metadata });
-  // 429 and 503 say the request was turned away before it was processed: sending again cannot double an SMS.
-  const retryable = status === 429 || status === 503;
-  return { delivery, retryable, retryAfterMs: retryAfterMs(response.headers.get("retry-after")) };
+  const delivery = failed(reason, { provider: EIGHT_BY_EIGHT, metadata });
+  return { delivery, retryable: status === 429 || status === 503, retryAfterMs: retryAfterMs(retryAfter) };
 }
 
 /** Classifies a `fetch` that threw: aborted by the deadline, never connected, or cut off midway. */
@@ -88,11 +105,13 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function unknown(reason: UnknownReason, metadata: DeliveryMetadata): Delivery {
+/** An outcome that cannot be told, from 8x8. */
+export function unknown(reason: UnknownReason, metadata: DeliveryMetadata): Delivery {
   return { outcome: "unknown", reason, provider: EIGHT_BY_EIGHT, metadata };
 }
 
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
+/** The body as a JSON object, or undefined when it is not one. */
+export function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === "object" && value !== null ? value as Record<string, unknown> : undefined;
@@ -101,8 +120,8 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-// Provider text ends up in logs and in Okta's System Log: bound every value and drop the missing ones.
-function compact(fields: Record<string, unknown>): DeliveryMetadata {
+/** Provider text ends up in logs and in Okta's System Log: bound every value and drop the missing ones. */
+export function compact(fields: Record<string, unknown>): DeliveryMetadata {
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(fields)) {
     if (value !== undefined && value !== null && value !== "") metadata[key] = String(value).slice(0, 200);
@@ -110,7 +129,7 @@ function compact(fields: Record<string, unknown>): DeliveryMetadata {
   return metadata;
 }
 
-// 8x8 messages are fixed texts today; blank out anything number-like in case one ever quotes the destination.
-function redactNumbers(value: unknown): unknown {
+/** 8x8 messages are fixed texts today; blank out anything number-like in case one ever quotes the destination. */
+export function redactNumbers(value: unknown): unknown {
   return typeof value === "string" ? value.replace(/\+?\d[\d\s-]{5,}\d/g, "[number]") : value;
 }

@@ -1,24 +1,11 @@
-import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
 import type { Delivery } from "../../../domain/delivery.ts";
 import type { Deadline, SmsMessage, SmsSender } from "../../../domain/ports.ts";
-import { type HttpSpans, markFailed, traceHeaders, tracer } from "../../tracing.ts";
-import { type Classified, classifyFetchError, classifyResponse, EIGHT_BY_EIGHT } from "./classify.ts";
+import type { HttpSpans } from "../../tracing.ts";
+import { classifySmsResponse, EIGHT_BY_EIGHT } from "./classify.ts";
+import { createEightByEightClient, type RetryOptions, subaccountUrl } from "./client.ts";
 
 export { EIGHT_BY_EIGHT };
-
-/** When and how often a send is tried again. */
-export interface RetryOptions {
-  /** Attempts in all, the first included. Default 3. */
-  readonly maxAttempts?: number;
-  /** First backoff ceiling; it doubles per retry (full jitter). Default 100 ms. */
-  readonly baseDelayMs?: number;
-  /** An attempt is not started with less time than this left. Default 300 ms. */
-  readonly minAttemptMs?: number;
-  /** Uniform in [0, 1): the jitter. */
-  readonly random?: () => number;
-  /** Waits `ms`, or rejects when `signal` aborts first. */
-  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-}
+export type { RetryOptions };
 
 /** Settings for `createEightByEightSms`. */
 export interface EightByEightSmsOptions {
@@ -30,93 +17,23 @@ export interface EightByEightSmsOptions {
   readonly source?: string;
   readonly userAgent?: string;
   readonly fetch?: typeof fetch;
-  /** Who makes the HTTP CLIENT spans: this adapter (default) or Deno's runtime instrumentation of `fetch`. */
   readonly httpSpans?: HttpSpans;
   readonly retry?: RetryOptions;
 }
 
 /**
  * Sends SMS through 8x8's `POST /api/v1/subaccounts/{id}/messages`, inside the request's deadline.
- * A send is retried, with jittered exponential backoff, only when 8x8 certainly did not take the message (no
- * connection, 429, 503), because 8x8 does not de-duplicate and a retry must never mean a second SMS.
- * Each attempt is a CLIENT span carrying the W3C `traceparent` to 8x8 (or, when Deno's runtime traces `fetch`,
- * an INTERNAL span around the runtime's own), with 8x8's `umid` or error code: never the number, text or key.
+ * A send is retried only when 8x8 certainly did not take the message (no connection, 429, 503), because 8x8
+ * does not de-duplicate and a retry must never mean a second SMS.
  */
 export function createEightByEightSms(options: EightByEightSmsOptions): SmsSender {
-  const url = `${options.baseUrl.replace(/\/+$/, "")}/api/v1/subaccounts/${
-    encodeURIComponent(options.subaccountId)
-  }/messages`;
-  const headers = {
-    "authorization": `Bearer ${options.apiKey}`,
-    "content-type": "application/json",
-    "accept": "application/json",
-    "user-agent": options.userAgent ?? "okta-8x8-telephony-hook",
-  };
-  const doFetch = options.fetch ?? fetch;
-  const ownSpan = (options.httpSpans ?? "service") === "service";
-  const { hostname, port, protocol } = new URL(url);
-  const spanName = ownSpan ? "POST" : "8x8 send sms";
-  const spanAttributes = {
-    "http.request.method": "POST",
-    "server.address": hostname,
-    "server.port": Number(port) || (protocol === "https:" ? 443 : 80),
-    "url.full": url,
-  };
-  const retry = {
-    maxAttempts: options.retry?.maxAttempts ?? 3,
-    baseDelayMs: options.retry?.baseDelayMs ?? 100,
-    minAttemptMs: options.retry?.minAttemptMs ?? 300,
-    random: options.retry?.random ?? Math.random,
-    sleep: options.retry?.sleep ?? sleep,
-  };
-
-  async function post(body: string, span: Span, signal: AbortSignal): Promise<Classified> {
-    let response: Response;
-    let text: string;
-    try {
-      // Deno's runtime injects the trace headers itself when it traces fetch; doing it too would send two.
-      const requestHeaders = ownSpan ? { ...headers, ...traceHeaders(span) } : headers;
-      response = await doFetch(url, { method: "POST", headers: requestHeaders, body, signal });
-      text = await response.text();
-    } catch (error) {
-      const classified = classifyFetchError(error, signal);
-      const { delivery } = classified;
-      if (delivery.outcome !== "delivered") markFailed(span, delivery.reason, error);
-      return classified;
-    }
-    span.setAttribute("http.response.status_code", response.status);
-    return classifyResponse(response, text);
-  }
-
-  async function attempt(body: string, number: number, signal: AbortSignal): Promise<Classified> {
-    const attributes = number === 0
-      ? spanAttributes
-      : { ...spanAttributes, "http.request.resend_count": number };
-    const kind = ownSpan ? SpanKind.CLIENT : SpanKind.INTERNAL;
-    const span = tracer.startSpan(spanName, { kind, attributes });
-    try {
-      const classified = await context.with(
-        trace.setSpan(context.active(), span),
-        () => post(body, span, signal),
-      );
-      recordOnSpan(span, classified.delivery);
-      return classified;
-    } finally {
-      span.end();
-    }
-  }
-
-  // How long to wait before the next attempt, or undefined when there must be none.
-  function backoff(classified: Classified, attempts: number, deadline: Deadline): number | undefined {
-    if (!classified.retryable || attempts >= retry.maxAttempts) return undefined;
-    const jittered = retry.random() * retry.baseDelayMs * 2 ** (attempts - 1);
-    const delay = Math.max(jittered, classified.retryAfterMs ?? 0);
-    // A wait that leaves no time for the attempt after it only makes the answer to Okta later.
-    return delay + retry.minAttemptMs <= deadline.remainingMs() ? delay : undefined;
-  }
-
+  const post = createEightByEightClient({
+    ...options,
+    url: subaccountUrl(options.baseUrl, options.subaccountId, "messages"),
+    operation: { name: "8x8 send sms", idAttribute: "eightbyeight.umid" },
+  });
   return {
-    async send(message: SmsMessage, deadline: Deadline): Promise<Delivery> {
+    send(message: SmsMessage, deadline: Deadline): Promise<Delivery> {
       const body = JSON.stringify({
         source: options.source,
         destination: message.to.e164,
@@ -125,42 +42,7 @@ export function createEightByEightSms(options: EightByEightSmsOptions): SmsSende
         clientMessageId: message.eventId,
         expiry: message.expiresAt?.toISOString(),
       });
-      for (let attempts = 1;; attempts++) {
-        const classified = await attempt(body, attempts - 1, deadline.signal);
-        const delay = backoff(classified, attempts, deadline);
-        if (delay === undefined) return classified.delivery;
-        try {
-          await retry.sleep(delay, deadline.signal);
-        } catch {
-          return classified.delivery; // the deadline ended the wait; nothing was sent since
-        }
-      }
+      return post(body, deadline, classifySmsResponse);
     },
   };
-}
-
-// What 8x8 answered, as far as it is safe to keep: ids and codes only.
-function recordOnSpan(span: Span, delivery: Delivery): void {
-  const umid = delivery.outcome === "delivered" ? delivery.transactionId : delivery.metadata.umid;
-  if (umid !== undefined) span.setAttribute("eightbyeight.umid", umid);
-  const { status, code, errorId } = delivery.metadata;
-  if (status !== undefined) span.setAttribute("eightbyeight.status", status);
-  if (code !== undefined) span.setAttribute("eightbyeight.error_code", code);
-  if (errorId !== undefined) span.setAttribute("eightbyeight.error_id", errorId);
-  if (delivery.outcome !== "delivered") markFailed(span, delivery.reason);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", stop);
-      resolve();
-    }, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", stop, { once: true });
-  });
 }
