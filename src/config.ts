@@ -14,6 +14,10 @@ export const CONFIG_VARIABLES = [
   "EIGHTBYEIGHT_SUBACCOUNT_ID",
   "EIGHTBYEIGHT_SMS_SOURCE",
   "EIGHTBYEIGHT_SMS_BASE_URL",
+  "EIGHTBYEIGHT_VOICE_SOURCE",
+  "EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID",
+  "EIGHTBYEIGHT_VOICE_BASE_URL",
+  "EIGHTBYEIGHT_VOICE_PROFILE",
   "REPLAY_STORE",
   "KV_URL",
   "OTEL_SDK_DISABLED",
@@ -28,16 +32,25 @@ export const CONFIG_VARIABLES = [
 /** The raw environment, one optional string per variable. */
 export type Environment = Partial<Record<(typeof CONFIG_VARIABLES)[number], string>>;
 
-/** Where SMS go: 8x8, or nowhere (sandbox) when no 8x8 setting is given at all. */
-export type SmsConfig =
+/** 8x8's SMS API settings. */
+export interface SmsConfig {
+  readonly baseUrl: string;
+  readonly subaccountId: string;
+  readonly source?: string;
+}
+
+/** 8x8's Voice Messaging API settings; voice is on only when a caller ID is configured. */
+export interface VoiceConfig {
+  readonly baseUrl: string;
+  readonly subaccountId: string;
+  readonly source: string;
+  readonly defaultProfile: string;
+}
+
+/** Where passcodes go: 8x8, or nowhere (sandbox) when no 8x8 setting is given at all. */
+export type ProviderConfig =
   | { readonly kind: "sandbox" }
-  | {
-    readonly kind: "8x8";
-    readonly baseUrl: string;
-    readonly apiKey: string;
-    readonly subaccountId: string;
-    readonly source?: string;
-  };
+  | { readonly kind: "8x8"; readonly apiKey: string; readonly sms: SmsConfig; readonly voice?: VoiceConfig };
 
 /** The samplers of the OpenTelemetry specification's `OTEL_TRACES_SAMPLER`. */
 export const SAMPLERS = [
@@ -84,7 +97,7 @@ export interface Config {
   readonly authSecrets: readonly string[];
   /** True when no secret was configured and a throwaway one was made for the sandbox. */
   readonly authSecretGenerated: boolean;
-  readonly sms: SmsConfig;
+  readonly provider: ProviderConfig;
   readonly replays: ReplayConfig;
   readonly telemetry: TelemetryConfig;
 }
@@ -100,7 +113,12 @@ const EIGHT_BY_EIGHT_VARIABLES = [
   "EIGHTBYEIGHT_SUBACCOUNT_ID",
   "EIGHTBYEIGHT_SMS_SOURCE",
   "EIGHTBYEIGHT_SMS_BASE_URL",
+  "EIGHTBYEIGHT_VOICE_SOURCE",
+  "EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID",
+  "EIGHTBYEIGHT_VOICE_BASE_URL",
+  "EIGHTBYEIGHT_VOICE_PROFILE",
 ] as const;
+const VOICE_VARIABLES = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name.startsWith("EIGHTBYEIGHT_VOICE_"));
 
 // Plain http is only for a fake 8x8 on this machine; real traffic must use TLS.
 const LOOPBACK_HTTP = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
@@ -108,6 +126,9 @@ const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_
   // HTTP strips surrounding whitespace from header values, so such a secret could never match.
   .refine((value) => value.trim() === value, "must not start or end with whitespace");
 
+// An API host: https, or plain http only for a fake on this machine; a trailing slash is dropped.
+const baseUrl = z.string().transform((url) => url.replace(/\/+$/, ""))
+  .refine((url) => /^https:\/\/[^/?#]+$/.test(url) || LOOPBACK_HTTP.test(url), "must be https://host");
 const httpUrl = z.string().refine(
   (url) => /^https?:\/\/[^/?#]+/.test(url),
   "must be an http:// or https:// URL",
@@ -133,9 +154,24 @@ const schema = z.object({
     .optional(),
   EIGHTBYEIGHT_SMS_SOURCE: z.string().max(16, "must be at most 16 characters (8x8's sender ID limit)")
     .optional(),
-  EIGHTBYEIGHT_SMS_BASE_URL: z.string().transform((url) => url.replace(/\/+$/, ""))
-    .refine((url) => /^https:\/\/[^/?#]+$/.test(url) || LOOPBACK_HTTP.test(url), "must be https://host")
-    .default("https://sms.8x8.com"),
+  EIGHTBYEIGHT_SMS_BASE_URL: baseUrl.default("https://sms.8x8.com"),
+  // A number 8x8 has whitelisted as caller ID for the voice subaccount, E.164 with or without "+".
+  EIGHTBYEIGHT_VOICE_SOURCE: z.string().regex(
+    /^\+?[1-9]\d{6,14}$/,
+    "must be a phone number, e.g. +6588000000",
+  )
+    .optional(),
+  EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID: z.string().regex(
+    /^[A-Za-z0-9\-._&]{3,50}$/,
+    "must be 3 to 50 of A-Z a-z 0-9 - . _ &",
+  )
+    .optional(),
+  EIGHTBYEIGHT_VOICE_BASE_URL: baseUrl.default("https://voice.8x8.com"),
+  EIGHTBYEIGHT_VOICE_PROFILE: z.string().regex(
+    /^[a-z]{2,3}-[A-Z]{2}-[\w-]+$/,
+    "must be an 8x8 voice profile, e.g. en-US-Jenny",
+  )
+    .default("en-US-Jenny"),
   // The specification: only "true", in any case, disables; anything else leaves the SDK on.
   REPLAY_STORE: z.enum(["memory", "kv"]).default("memory"),
   KV_URL: z.string().optional(),
@@ -170,18 +206,31 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
       }
     }
   }
+  const voiceGiven = VOICE_VARIABLES.filter((name) => name in env);
+  if (voiceGiven.length > 0 && !("EIGHTBYEIGHT_VOICE_SOURCE" in env)) {
+    problems.push(`EIGHTBYEIGHT_VOICE_SOURCE (the caller ID) is required to use ${voiceGiven.join(", ")}`);
+  }
   if ("OKTA_AUTH_SECRET_PREVIOUS" in env && !("OKTA_AUTH_SECRET" in env)) {
     problems.push("OKTA_AUTH_SECRET_PREVIOUS needs OKTA_AUTH_SECRET: it only extends a rotation");
   }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const values = parsed.data;
 
-  const sms: SmsConfig = given.length === 0 ? { kind: "sandbox" } : {
+  const provider: ProviderConfig = given.length === 0 ? { kind: "sandbox" } : {
     kind: "8x8",
-    baseUrl: values.EIGHTBYEIGHT_SMS_BASE_URL,
     apiKey: values.EIGHTBYEIGHT_API_KEY!,
-    subaccountId: values.EIGHTBYEIGHT_SUBACCOUNT_ID!,
-    source: values.EIGHTBYEIGHT_SMS_SOURCE,
+    sms: {
+      baseUrl: values.EIGHTBYEIGHT_SMS_BASE_URL,
+      subaccountId: values.EIGHTBYEIGHT_SUBACCOUNT_ID!,
+      source: values.EIGHTBYEIGHT_SMS_SOURCE,
+    },
+    voice: values.EIGHTBYEIGHT_VOICE_SOURCE === undefined ? undefined : {
+      baseUrl: values.EIGHTBYEIGHT_VOICE_BASE_URL,
+      // Voice needs a voice-enabled subaccount; the SMS one is only a fallback (see the README).
+      subaccountId: values.EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID ?? values.EIGHTBYEIGHT_SUBACCOUNT_ID!,
+      source: values.EIGHTBYEIGHT_VOICE_SOURCE,
+      defaultProfile: values.EIGHTBYEIGHT_VOICE_PROFILE,
+    },
   };
   const current = values.OKTA_AUTH_SECRET ?? generateSecret();
   return {
@@ -189,7 +238,7 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
     config: {
       // The sandbox is for trying things out: keep it off the network unless HOST says otherwise.
       platformListen: values.DENO_DEPLOY === "true",
-      hostname: values.HOST ?? (sms.kind === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
+      hostname: values.HOST ?? (provider.kind === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
       port: values.PORT,
       hookPath: values.OKTA_HOOK_PATH,
       budgetMs: values.OKTA_RESPONSE_BUDGET_MS,
@@ -198,7 +247,7 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         ? [current]
         : [current, values.OKTA_AUTH_SECRET_PREVIOUS],
       authSecretGenerated: values.OKTA_AUTH_SECRET === undefined,
-      sms,
+      provider,
       replays: values.REPLAY_STORE === "kv" ? { kind: "kv", url: values.KV_URL } : { kind: "memory" },
       telemetry: {
         disabled: values.OTEL_SDK_DISABLED,

@@ -6,15 +6,16 @@ import { errorResponse } from "./adapters/inbound/http/json_response.ts";
 import { traceRoute } from "./adapters/inbound/http/server_span.ts";
 import { createTelephonyHookHandler } from "./adapters/inbound/okta_hook/telephony_hook.ts";
 import { createEightByEightSms } from "./adapters/outbound/eight_by_eight/sms_sender.ts";
+import { createEightByEightVoice } from "./adapters/outbound/eight_by_eight/voice_caller.ts";
 import { createJsonLogger, type Logger } from "./adapters/outbound/json_log/json_logger.ts";
 import { startTelemetry } from "./adapters/outbound/opentelemetry/telemetry.ts";
 import { createLibphonenumberParser } from "./adapters/outbound/phone_numbers/libphonenumber.ts";
 import { createKvReplayStore } from "./adapters/outbound/deno_kv/replay_store.ts";
 import { createMemoryReplayStore } from "./adapters/outbound/memory/replay_store.ts";
-import { createSandboxSms } from "./adapters/outbound/sandbox/sms_sender.ts";
+import { createSandboxSms, createSandboxVoice } from "./adapters/outbound/sandbox/sandbox.ts";
 import { type Config, loadConfig, readEnvironment } from "./config.ts";
 import type { HttpSpans } from "./adapters/tracing.ts";
-import type { ReplayStore, SmsSender } from "./domain/ports.ts";
+import type { ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
 
 const VERSION = denoJson.version;
 // With the default request budget (2.5 s) this keeps a stop under the 5 s Deno Deploy allows after SIGINT.
@@ -100,7 +101,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     authenticator: createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets }),
     ports: {
       phoneNumbers: createLibphonenumberParser(),
-      sms: createSmsSender(config, logger, httpSpans),
+      ...createSenders(config, logger, httpSpans),
       replays: options.replays ?? createMemoryReplayStore(),
     },
     logger,
@@ -108,28 +109,40 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   });
   return createRouter([
     traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans),
-    healthRoute({ version: VERSION, mode: config.sms.kind }),
+    healthRoute({ version: VERSION, mode: config.provider.kind }),
   ]);
 }
 
-function createSmsSender(config: Config, logger: Logger, httpSpans: HttpSpans): SmsSender {
-  if (config.sms.kind === "sandbox") return createSandboxSms(logger);
-  return createEightByEightSms({ ...config.sms, userAgent: `okta-8x8-telephony-hook/${VERSION}`, httpSpans });
+function createSenders(
+  config: Config,
+  logger: Logger,
+  httpSpans: HttpSpans,
+): { sms: SmsSender; voice?: VoiceCaller } {
+  const { provider } = config;
+  if (provider.kind === "sandbox") {
+    return { sms: createSandboxSms(logger), voice: createSandboxVoice(logger) };
+  }
+  const common = { apiKey: provider.apiKey, userAgent: `okta-8x8-telephony-hook/${VERSION}`, httpSpans };
+  return {
+    sms: createEightByEightSms({ ...provider.sms, ...common }),
+    voice: provider.voice && createEightByEightVoice({ ...provider.voice, ...common }),
+  };
 }
 
 function announce(config: Config, logger: Logger, origin: string): void {
   logger.info("listening", {
     url: origin,
     hookPath: config.hookPath,
-    mode: config.sms.kind,
+    mode: config.provider.kind,
+    voice: config.provider.kind === "sandbox" || config.provider.voice !== undefined,
     version: VERSION,
   });
-  if (config.sms.kind !== "sandbox") return;
+  if (config.provider.kind !== "sandbox") return;
   // A user-chosen secret is never printed; a generated one is throwaway and needed to try the hook.
   const secret = config.authSecretGenerated ? config.authSecrets[0] : "$OKTA_AUTH_SECRET";
   const lines = [
     "",
-    "  SANDBOX MODE: no EIGHTBYEIGHT_* settings, so no SMS leaves this machine.",
+    "  SANDBOX MODE: no EIGHTBYEIGHT_* settings, so no SMS or call leaves this machine.",
     "  Deliveries are logged with a masked number and answered SUCCESSFUL with provider 'sandbox'.",
   ];
   if (config.authSecretGenerated) {

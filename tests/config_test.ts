@@ -21,7 +21,7 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
       authHeader: "authorization",
       authSecrets: ["generated-secret-for-sandbox"],
       authSecretGenerated: true,
-      sms: { kind: "sandbox" },
+      provider: { kind: "sandbox" },
       replays: { kind: "memory" },
       telemetry: {
         disabled: false,
@@ -95,19 +95,55 @@ Deno.test("[config] 8x8 settings select 8x8, listening on all interfaces by defa
   assert.equal(result.config.port, 8080);
   assert.deepEqual(result.config.authSecrets, ["a-long-enough-secret", "the-previous-secret"]);
   assert.equal(result.config.authSecretGenerated, false);
-  assert.deepEqual(result.config.sms, {
+  assert.deepEqual(result.config.provider, {
     kind: "8x8",
-    baseUrl: "https://sms.8x8.com",
     apiKey: "key",
-    subaccountId: "acme_otp",
-    source: undefined,
+    sms: { baseUrl: "https://sms.8x8.com", subaccountId: "acme_otp", source: undefined },
+    voice: undefined,
+  });
+});
+
+Deno.test("[config] voice is on with a caller ID; its subaccount falls back to the SMS one", async (t) => {
+  await t.step("defaults", () => {
+    const result = loadConfig({ ...LIVE, EIGHTBYEIGHT_VOICE_SOURCE: "+6588000000" }, generated);
+    assert.ok(result.ok && result.config.provider.kind === "8x8");
+    assert.deepEqual(result.config.provider.voice, {
+      baseUrl: "https://voice.8x8.com",
+      subaccountId: "acme_otp",
+      source: "+6588000000",
+      defaultProfile: "en-US-Jenny",
+    });
+  });
+  await t.step("everything given", () => {
+    const result = loadConfig({
+      ...LIVE,
+      EIGHTBYEIGHT_VOICE_SOURCE: "6588000000",
+      EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID: "acme_voice",
+      EIGHTBYEIGHT_VOICE_BASE_URL: "https://voice.wavecell.com/",
+      EIGHTBYEIGHT_VOICE_PROFILE: "en-GB-Emma",
+    }, generated);
+    assert.ok(result.ok && result.config.provider.kind === "8x8");
+    assert.deepEqual(result.config.provider.voice, {
+      baseUrl: "https://voice.wavecell.com",
+      subaccountId: "acme_voice",
+      source: "6588000000",
+      defaultProfile: "en-GB-Emma",
+    });
+  });
+  await t.step("voice settings without a caller ID, or a bad one, are errors", () => {
+    const missing = loadConfig({ ...LIVE, EIGHTBYEIGHT_VOICE_PROFILE: "en-GB-Emma" }, generated);
+    assert.ok(
+      !missing.ok && /EIGHTBYEIGHT_VOICE_SOURCE \(the caller ID\) is required/.test(missing.problems[0]!),
+    );
+    const bad = loadConfig({ ...LIVE, EIGHTBYEIGHT_VOICE_SOURCE: "0800 FLOWERS" }, generated);
+    assert.ok(!bad.ok && /EIGHTBYEIGHT_VOICE_SOURCE/.test(bad.problems[0]!));
   });
 });
 
 Deno.test("[config] empty values count as unset, as in a .env file with NAME=", () => {
   const result = loadConfig({ EIGHTBYEIGHT_API_KEY: "", OKTA_AUTH_SECRET: "", PORT: "" }, generated);
   assert.ok(result.ok);
-  assert.equal(result.config.sms.kind, "sandbox");
+  assert.equal(result.config.provider.kind, "sandbox");
   assert.equal(result.config.port, 3000);
 });
 
@@ -162,5 +198,8 @@ Deno.test("[config] partial or invalid settings are errors that list every probl
 Deno.test("[config] a loopback http base URL is allowed for a local fake, with a trailing slash trimmed", () => {
   const result = loadConfig({ ...LIVE, EIGHTBYEIGHT_SMS_BASE_URL: "http://127.0.0.1:8080/" }, generated);
   assert.ok(result.ok);
-  assert.equal(result.config.sms.kind === "8x8" && result.config.sms.baseUrl, "http://127.0.0.1:8080");
+  assert.equal(
+    result.config.provider.kind === "8x8" && result.config.provider.sms.baseUrl,
+    "http://127.0.0.1:8080",
+  );
 });

@@ -12,8 +12,8 @@ export interface DeliveryAttempt {
 }
 
 /**
- * The use case: deliver one passcode over the requested channel.
- * Unusable numbers and unsupported channels fail here, before any provider is called.
+ * The use case: deliver one passcode over the requested channel, by SMS or by voice call.
+ * Unusable numbers and an unconfigured channel fail here, before any provider is called.
  */
 export async function deliverOtp(
   request: OtpRequest,
@@ -25,9 +25,14 @@ export async function deliverOtp(
     return { delivery: failed("invalid_phone_number"), maskedDestination: UNPARSABLE_NUMBER_MASK };
   }
   const maskedDestination = maskPhoneNumber(to);
-  if (request.channel !== "sms") {
+  if (request.channel === "voice") {
     // Never send an SMS in place of a call: the user chose voice, and the caller may have another route.
-    return { delivery: failed("channel_not_supported"), maskedDestination };
+    if (ports.voice === undefined) return { delivery: failed("channel_not_configured"), maskedDestination };
+    const { eventId, otpCode, locale, expiresAt } = request;
+    return {
+      delivery: await ports.voice.call({ eventId, to, otpCode, locale, expiresAt }, deadline),
+      maskedDestination,
+    };
   }
   const message = { eventId: request.eventId, to, text: smsText(request), expiresAt: request.expiresAt };
   return { delivery: await ports.sms.send(message, deadline), maskedDestination };

@@ -4,7 +4,10 @@
  */
 export type FailureReason =
   | "invalid_phone_number"
-  | "channel_not_supported"
+  /** The requested channel (voice) has no provider configured. */
+  | "channel_not_configured"
+  /** The provider refused our own settings: a voice profile, a caller ID, a subaccount. An operator must act. */
+  | "provider_misconfigured"
   | "provider_rejected"
   | "provider_auth_failed"
   | "provider_rate_limited"

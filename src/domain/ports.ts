@@ -26,6 +26,23 @@ export interface SmsSender {
   send(message: SmsMessage, deadline: Deadline): Promise<Delivery>;
 }
 
+/** One voice call that reads a passcode out. */
+export interface VoiceCall {
+  /** The caller's id for this request, for the provider's records. */
+  readonly eventId: string;
+  readonly to: PhoneNumber;
+  readonly otpCode: string;
+  /** The user's locale as the caller gave it (`EN-US`, `en`), for the language of the call. */
+  readonly locale?: string;
+  /** The provider should not place the call after this. */
+  readonly expiresAt?: Date;
+}
+
+/** Places a voice call. Resolves to a `Delivery` for every expected outcome; rejects only on bugs. */
+export interface VoiceCaller {
+  call(call: VoiceCall, deadline: Deadline): Promise<Delivery>;
+}
+
 /** Turns user-entered phone numbers into E.164. */
 export interface PhoneNumbers {
   /** Returns `undefined` when the input cannot be a dialable international number. */
@@ -55,6 +72,8 @@ export interface ReplayStore {
 export interface DeliveryPorts {
   readonly phoneNumbers: PhoneNumbers;
   readonly sms: SmsSender;
+  /** Absent when voice is not configured: voice requests then fail, and never become an SMS. */
+  readonly voice?: VoiceCaller;
 }
 
 /** `deliverOtpOnce` also needs the replay store. */

@@ -170,12 +170,12 @@ Deno.test("[hook http] every 8x8 failure is a 200 with a valid FAILED answer nam
   });
 });
 
-Deno.test("[hook http] an unusable number and a voice request fail without calling 8x8", async (t) => {
+Deno.test("[hook http] an unusable number, and voice without voice settings, fail without calling 8x8", async (t) => {
   await withService(async (service) => {
     const cases = [
       [{ phoneNumber: "12" }, "reason=invalid_phone_number"],
       [{ phoneNumber: "call me maybe" }, "reason=invalid_phone_number"],
-      [{ deliveryChannel: "voice call" }, "reason=channel_not_supported"],
+      [{ deliveryChannel: "voice call" }, "reason=channel_not_configured"],
     ] as const;
     for (const [index, [changes, metadata]] of cases.entries()) {
       await t.step(metadata, async () => {

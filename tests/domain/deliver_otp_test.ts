@@ -4,7 +4,7 @@ import { type Delivery, failed } from "../../src/domain/delivery.ts";
 import { maskPhoneNumber } from "../../src/domain/mask.ts";
 import type { OtpRequest, PhoneNumber } from "../../src/domain/otp_request.ts";
 import type { PhoneNumbers } from "../../src/domain/ports.ts";
-import { recordingSmsSender, testDeadline } from "../support/fakes.ts";
+import { recordingSmsSender, recordingVoiceCaller, testDeadline } from "../support/fakes.ts";
 
 const DELIVERED: Delivery = { outcome: "delivered", provider: "test", transactionId: "t-1", metadata: {} };
 
@@ -58,14 +58,26 @@ Deno.test("[deliver otp] an unusable number fails without calling the sender", a
   assert.equal(sms.sent.length, 0);
 });
 
-Deno.test("[deliver otp] a voice request fails as unsupported and never becomes an SMS", async () => {
+Deno.test("[deliver otp] a voice request places one call with the code and locale, and sends no SMS", async () => {
   const sms = recordingSmsSender(DELIVERED);
-  const attempt = await deliverOtp(
-    otpRequest({ channel: "voice" }),
-    { phoneNumbers, sms },
-    testDeadline(),
-  );
-  assert.deepEqual(attempt.delivery, failed("channel_not_supported"));
+  const voice = recordingVoiceCaller(DELIVERED);
+  const request = otpRequest({ channel: "voice", locale: "EN-US" });
+  const attempt = await deliverOtp(request, { phoneNumbers, sms, voice }, testDeadline());
+  assert.deepEqual(attempt, { delivery: DELIVERED, maskedDestination: "+1******1234" });
+  assert.deepEqual(voice.calls, [{
+    eventId: "evt-1",
+    to: knownNumber,
+    otpCode: "424242",
+    locale: "EN-US",
+    expiresAt: new Date("2030-01-01T00:05:00Z"),
+  }]);
+  assert.equal(sms.sent.length, 0);
+});
+
+Deno.test("[deliver otp] voice without a configured caller fails clearly and never becomes an SMS", async () => {
+  const sms = recordingSmsSender(DELIVERED);
+  const attempt = await deliverOtp(otpRequest({ channel: "voice" }), { phoneNumbers, sms }, testDeadline());
+  assert.deepEqual(attempt.delivery, failed("channel_not_configured"));
   assert.equal(attempt.maskedDestination, "+1******1234");
   assert.equal(sms.sent.length, 0);
 });

@@ -27,6 +27,8 @@ async function withRig(env: Record<string, string>, test: (rig: Rig) => Promise<
     // Export every 50 ms so tests wait for spans, not for the default 5 s batch.
     OTEL_BSP_SCHEDULE_DELAY: "50",
     ...env,
+    // Voice, when a test turns it on, talks to the same fake.
+    ...("EIGHTBYEIGHT_VOICE_BASE_URL" in env ? { EIGHTBYEIGHT_VOICE_BASE_URL: fake.url } : {}),
   });
   const hook = (body: string, headers: Record<string, string> = {}) =>
     fetch(`${service.url}/telephony-hook`, {
@@ -236,4 +238,26 @@ Deno.test("[tracing] each attempt toward 8x8 is its own CLIENT span, the retry m
       fake.requests.map((request) => request.headers.get("traceparent")),
       clients.map((span) => `00-${INCOMING_TRACE}-${span.spanId}-01`),
     );
+  }));
+
+Deno.test("[tracing] a voice call is traced like an SMS: CLIENT span with 8x8's sessionId, traceparent passed on", () =>
+  withRig({
+    EIGHTBYEIGHT_VOICE_SOURCE: "+6588000000",
+    EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID: "acme_voice",
+    EIGHTBYEIGHT_VOICE_BASE_URL: "", // withRig points it at the fake
+  }, async ({ fake, receiver, hook }) => {
+    const body = JSON.stringify(oktaRequest({ deliveryChannel: "voice call" }, "evt-voice-trace"));
+    const answer = await json(
+      await hook(body, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
+    );
+    const sessionId = answer.commands[0].value[0].transactionId;
+    await receiver.waitFor(completeTrace(INCOMING_TRACE));
+    const [internal] = byKind(receiver.spans, INCOMING_TRACE, KIND.INTERNAL);
+    const [client] = byKind(receiver.spans, INCOMING_TRACE, KIND.CLIENT);
+    assert.equal(internal?.attributes["otp.channel"], "voice");
+    assert.equal(client?.attributes["eightbyeight.session_id"], sessionId);
+    assert.match(String(client?.attributes["url.full"]), /\/api\/v1\/subaccounts\/acme_voice\/callflows$/);
+    assert.equal(fake.requests[0]?.headers.get("traceparent"), `00-${INCOMING_TRACE}-${client!.spanId}-01`);
+    // The spoken form of the code must stay out of traces too.
+    assert.ok(!receiver.rawBodies.join("\n").includes("1, 1, 1, 1, 1"));
   }));

@@ -1,5 +1,14 @@
-// A fake 8x8 SMS API on loopback, built from 8x8's OpenAPI file: it checks requests against the published
-// `SmsRequest` schema and path rules, and answers with the documented examples.
+// A fake 8x8 on loopback, built from 8x8's OpenAPI files: SMS requests are checked against the published
+// `SmsRequest` schema and path rules, voice callflows against the Voice API's, and both are answered with the
+// documented examples.
+import {
+  makeCallFirst,
+  voiceAnswer,
+  voiceExample,
+  voiceInvalid,
+  type VoiceScenario,
+  voiceViolations,
+} from "./fake_8x8_voice.ts";
 import { resolve, type Schema, violations } from "./json_schema.ts";
 
 const SMS_API = JSON.parse(
@@ -25,10 +34,13 @@ export type Fake8x8Scenario =
   | "bad_gateway"
   | "gateway_timeout"
   | "hang"
-  | "held";
+  | "held"
+  | VoiceScenario;
 
 /** One request as the fake saw it. */
 export interface RecordedRequest {
+  /** Which 8x8 API was called. */
+  readonly api: "sms" | "voice";
   readonly method: string;
   readonly path: string;
   readonly headers: Headers;
@@ -42,6 +54,7 @@ export interface Fake8x8 {
   readonly url: string;
   readonly apiKey: string;
   readonly subaccountId: string;
+  readonly voiceSubaccountId: string;
   readonly requests: readonly RecordedRequest[];
   /** Answers every following send this way (default "queued"). */
   answerWith(scenario: Fake8x8Scenario): void;
@@ -58,6 +71,7 @@ export interface Fake8x8 {
 export function startFake8x8(options: { apiKey?: string; subaccountId?: string } = {}): Fake8x8 {
   const apiKey = options.apiKey ?? "fake-8x8-api-key-0123456789";
   const subaccountId = options.subaccountId ?? "acme_otp";
+  const voiceSubaccountId = "acme_voice";
   const requests: RecordedRequest[] = [];
   const waiters: ((request: RecordedRequest) => void)[] = [];
   const hanging: ((value: unknown) => void)[] = [];
@@ -66,11 +80,20 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
   let standing: Fake8x8Scenario = "queued";
 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const recorded = await record(request, subaccountId);
+    const recorded = await record(request, subaccountId, voiceSubaccountId);
     requests.push(recorded);
     waiters.splice(0).forEach((wake) => wake(recorded));
-    if (request.headers.get("authorization") !== `Bearer ${apiKey}`) return documentedError(401);
-    if (recorded.violations.length > 0) return invalidRequest(recorded.violations);
+    const voice = recorded.api === "voice";
+    if (request.headers.get("authorization") !== `Bearer ${apiKey}`) {
+      return voice ? Response.json(voiceExample(401), { status: 401 }) : documentedError(401);
+    }
+    if (recorded.violations.length > 0) {
+      return voice ? voiceInvalid(recorded.violations) : invalidRequest(recorded.violations);
+    }
+    if (voice) {
+      const refused = makeCallFirst(recorded.body);
+      if (refused !== undefined) return refused;
+    }
     const scenario = upcoming.shift() ?? standing;
     if (scenario === "hang") {
       // Never answers while running: the caller's deadline must end the call. Released on close.
@@ -82,13 +105,14 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
       await new Promise<void>((release) => held.push(release));
       return answer("queued", recorded);
     }
-    return answer(scenario, recorded);
+    return (voice ? voiceAnswer(scenario) : undefined) ?? answer(scenario, recorded);
   });
 
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     apiKey,
     subaccountId,
+    voiceSubaccountId,
     requests,
     answerWith: (next) => void (standing = next),
     answerNext: (...next) => void upcoming.push(...next),
@@ -102,8 +126,23 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
   };
 }
 
-async function record(request: Request, subaccountId: string): Promise<RecordedRequest> {
+async function record(
+  request: Request,
+  subaccountId: string,
+  voiceSubaccountId: string,
+): Promise<RecordedRequest> {
   const path = new URL(request.url).pathname;
+  if (path.endsWith("/callflows")) {
+    let body: unknown;
+    const found: string[] = [];
+    try {
+      body = JSON.parse(await request.text());
+      found.push(...voiceViolations(path, voiceSubaccountId, body));
+    } catch {
+      found.push("body is not JSON");
+    }
+    return { api: "voice", method: request.method, path, headers: request.headers, body, violations: found };
+  }
   const found: string[] = [];
   const match = ROUTE.exec(path);
   if (request.method !== "POST") found.push(`method ${request.method} is not POST`);
@@ -123,7 +162,7 @@ async function record(request: Request, subaccountId: string): Promise<RecordedR
   } catch {
     found.push("body is not JSON");
   }
-  return { method: request.method, path, headers: request.headers, body, violations: found };
+  return { api: "sms", method: request.method, path, headers: request.headers, body, violations: found };
 }
 
 function answer(scenario: Exclude<Fake8x8Scenario, "hang" | "held">, recorded: RecordedRequest): Response {
@@ -169,6 +208,8 @@ function answer(scenario: Exclude<Fake8x8Scenario, "hang" | "held">, recorded: R
       });
     case "unreadable":
       return new Response("<html>gateway</html>", { status: 200, headers: { "content-type": "text/html" } });
+    default:
+      throw new Error(`${scenario} is a voice answer, and this was an SMS`);
   }
 }
 

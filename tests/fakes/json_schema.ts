@@ -14,12 +14,19 @@ export type Schema = {
   maximum?: number;
   enum?: unknown[];
   format?: string;
+  anyOf?: Schema[];
 };
 
 /** Lists every way `value` breaks `schema`; `$ref`s are resolved inside `document`. */
 export function violations(document: unknown, schema: Schema, value: unknown, path = "body"): string[] {
   if (schema.$ref !== undefined) return violations(document, resolve(document, schema.$ref), value, path);
   if (value === undefined) return [];
+  if (schema.anyOf !== undefined) {
+    const each = schema.anyOf.map((option) => violations(document, option, value, path));
+    if (each.some((found) => found.length === 0)) return [];
+    // Report the alternative that came closest, which is usually the one that was meant.
+    return each.reduce((best, found) => (found.length < best.length ? found : best));
+  }
   const found: string[] = [];
   if (schema.type !== undefined && !hasType(value, schema.type)) return [`${path}: expected ${schema.type}`];
   if (schema.enum !== undefined && !schema.enum.includes(value)) {

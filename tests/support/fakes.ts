@@ -1,6 +1,6 @@
 // Hand-made fakes of the core's ports: no mocking library needed when every edge is a port.
 import type { Delivery } from "../../src/domain/delivery.ts";
-import type { Deadline, SmsMessage, SmsSender } from "../../src/domain/ports.ts";
+import type { Deadline, SmsMessage, SmsSender, VoiceCall, VoiceCaller } from "../../src/domain/ports.ts";
 import { createJsonLogger, type Logger } from "../../src/adapters/outbound/json_log/json_logger.ts";
 
 /** An SMS sender that records what it was asked to send and answers with a fixed delivery. */
@@ -10,6 +10,18 @@ export function recordingSmsSender(answer: Delivery): SmsSender & { sent: SmsMes
     sent,
     send(message) {
       sent.push(message);
+      return Promise.resolve(answer);
+    },
+  };
+}
+
+/** A voice caller that records the calls it was asked to place and answers with a fixed delivery. */
+export function recordingVoiceCaller(answer: Delivery): VoiceCaller & { calls: VoiceCall[] } {
+  const calls: VoiceCall[] = [];
+  return {
+    calls,
+    call(call) {
+      calls.push(call);
       return Promise.resolve(answer);
     },
   };

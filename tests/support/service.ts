@@ -23,7 +23,12 @@ export interface ServiceSetup {
   readonly replays?: ReplayStore;
   /** A fake 8x8 to share with another service instance; the service closes it only if it made it. */
   readonly fake?: Fake8x8;
+  /** Turns 8x8 voice on, with the fake's voice subaccount. */
+  readonly voice?: boolean;
 }
+
+/** The caller ID the tests configure for voice. */
+export const VOICE_SOURCE = "+6588000000";
 
 /** Starts the fake 8x8 and the service on free loopback ports. */
 export function startService(setup: ServiceSetup = {}): RunningService {
@@ -35,6 +40,13 @@ export function startService(setup: ServiceSetup = {}): RunningService {
     EIGHTBYEIGHT_SUBACCOUNT_ID: fake.subaccountId,
     EIGHTBYEIGHT_SMS_SOURCE: "Acme",
     EIGHTBYEIGHT_SMS_BASE_URL: fake.url,
+    ...(setup.voice
+      ? {
+        EIGHTBYEIGHT_VOICE_SOURCE: VOICE_SOURCE,
+        EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID: fake.voiceSubaccountId,
+        EIGHTBYEIGHT_VOICE_BASE_URL: fake.url,
+      }
+      : {}),
   }, () => "unused");
   if (!result.ok) throw new Error(result.problems.join("; "));
   const logger = capturedLogger();

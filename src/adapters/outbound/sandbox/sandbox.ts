@@ -1,6 +1,6 @@
 import type { Delivery } from "../../../domain/delivery.ts";
 import { maskPhoneNumber } from "../../../domain/mask.ts";
-import type { SmsMessage, SmsSender } from "../../../domain/ports.ts";
+import type { SmsMessage, SmsSender, VoiceCall, VoiceCaller } from "../../../domain/ports.ts";
 import type { Logger } from "../json_log/json_logger.ts";
 
 /** The provider name Okta shows for messages that were only pretended. */
@@ -18,6 +18,21 @@ export function createSandboxSms(logger: Logger): SmsSender {
         outcome: "delivered",
         provider: SANDBOX,
         transactionId: `sandbox-${message.eventId}`,
+        metadata: { mode: SANDBOX },
+      });
+    },
+  };
+}
+
+/** Pretends to call: logs where the call would have gone, masked, and never the code. */
+export function createSandboxVoice(logger: Logger): VoiceCaller {
+  return {
+    call(call: VoiceCall): Promise<Delivery> {
+      logger.info("sandbox_voice", { eventId: call.eventId, destination: maskPhoneNumber(call.to) });
+      return Promise.resolve({
+        outcome: "delivered",
+        provider: SANDBOX,
+        transactionId: `sandbox-${call.eventId}`,
         metadata: { mode: SANDBOX },
       });
     },
