@@ -1,3 +1,5 @@
+import type { AbuseRules, RateLimit } from "./domain/abuse_policy.ts";
+import type { NumberType } from "./domain/otp_request.ts";
 import { z } from "zod";
 
 /** Every environment variable the service reads; `main.ts` reads exactly these. */
@@ -20,6 +22,12 @@ export const CONFIG_VARIABLES = [
   "EIGHTBYEIGHT_VOICE_PROFILE",
   "REPLAY_STORE",
   "KV_URL",
+  "ALLOWED_COUNTRIES",
+  "BLOCKED_COUNTRIES",
+  "BLOCKED_NUMBER_TYPES",
+  "RATE_LIMIT_PER_NUMBER",
+  "RATE_LIMIT_PER_USER",
+  "RATE_LIMIT_PER_COUNTRY",
   "OTEL_SDK_DISABLED",
   "OTEL_EXPORTER_OTLP_ENDPOINT",
   "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
@@ -99,6 +107,8 @@ export interface Config {
   readonly authSecretGenerated: boolean;
   readonly provider: ProviderConfig;
   readonly replays: ReplayConfig;
+  /** Destination rules and rate limits, checked before any send. */
+  readonly abuse: AbuseRules;
   readonly telemetry: TelemetryConfig;
 }
 
@@ -129,6 +139,48 @@ const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_
 // An API host: https, or plain http only for a fake on this machine; a trailing slash is dropped.
 const baseUrl = z.string().transform((url) => url.replace(/\/+$/, ""))
   .refine((url) => /^https:\/\/[^/?#]+$/.test(url) || LOOPBACK_HTTP.test(url), "must be https://host");
+const NUMBER_TYPES = [
+  "MOBILE",
+  "FIXED_LINE",
+  "FIXED_LINE_OR_MOBILE",
+  "PREMIUM_RATE",
+  "TOLL_FREE",
+  "SHARED_COST",
+  "VOIP",
+  "PERSONAL_NUMBER",
+  "PAGER",
+  "UAN",
+  "VOICEMAIL",
+] as const satisfies readonly NumberType[];
+const DURATION_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+// `US,CA,SG`: ISO 3166-1 alpha-2 codes.
+const countryList = z.string().transform((text) =>
+  new Set(text.split(",").map((code) => code.trim().toUpperCase()))
+)
+  .refine(
+    (codes) => [...codes].every((code) => /^[A-Z]{2}$/.test(code)),
+    "must be ISO country codes, e.g. US,CA,SG",
+  );
+
+// `5/15m`: at most 5 in any 15 minutes; `off` turns the limit off.
+// `off` becomes null, not undefined: zod would fill undefined with the default.
+const rateLimit = z.string().transform((text, context): RateLimit | null => {
+  if (text.trim().toLowerCase() === "off") return null;
+  const match = /^(\d+)\/(\d*)(s|m|h|d)$/.exec(text.trim());
+  if (match === null || Number(match[1]) < 1) {
+    context.addIssue({
+      code: "custom",
+      message: "must be N/<duration> such as 5/15m, 20/1h or 3/30s, or off",
+    });
+    return null;
+  }
+  return {
+    max: Number(match[1]),
+    windowMs: Number(match[2] || 1) * DURATION_MS[match[3] as keyof typeof DURATION_MS],
+  };
+});
+
 const httpUrl = z.string().refine(
   (url) => /^https?:\/\/[^/?#]+/.test(url),
   "must be an http:// or https:// URL",
@@ -174,6 +226,20 @@ const schema = z.object({
     .default("en-US-Jenny"),
   // The specification: only "true", in any case, disables; anything else leaves the SDK on.
   REPLAY_STORE: z.enum(["memory", "kv"]).default("memory"),
+  ALLOWED_COUNTRIES: countryList.optional(),
+  BLOCKED_COUNTRIES: countryList.default(new Set()),
+  BLOCKED_NUMBER_TYPES: z.string().transform((text, context) => {
+    if (text.trim().toLowerCase() === "none") return new Set<NumberType>();
+    const types = text.split(",").map((type) => type.trim().toUpperCase()).filter(Boolean);
+    const unknown = types.filter((type) => !(NUMBER_TYPES as readonly string[]).includes(type));
+    if (unknown.length > 0) {
+      context.addIssue({ code: "custom", message: `must be "none" or some of ${NUMBER_TYPES}` });
+    }
+    return new Set(types as NumberType[]);
+  }).default(new Set<NumberType>(["PREMIUM_RATE", "SHARED_COST"])),
+  RATE_LIMIT_PER_NUMBER: rateLimit.default({ max: 5, windowMs: 15 * 60_000 }),
+  RATE_LIMIT_PER_USER: rateLimit.default({ max: 10, windowMs: 60 * 60_000 }),
+  RATE_LIMIT_PER_COUNTRY: rateLimit.optional(),
   KV_URL: z.string().optional(),
   OTEL_SDK_DISABLED: z.string().transform((value) => value.trim().toLowerCase() === "true").default(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
@@ -248,6 +314,14 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         : [current, values.OKTA_AUTH_SECRET_PREVIOUS],
       authSecretGenerated: values.OKTA_AUTH_SECRET === undefined,
       provider,
+      abuse: {
+        allowedCountries: values.ALLOWED_COUNTRIES,
+        blockedCountries: values.BLOCKED_COUNTRIES,
+        blockedNumberTypes: values.BLOCKED_NUMBER_TYPES,
+        perNumber: values.RATE_LIMIT_PER_NUMBER ?? undefined,
+        perUser: values.RATE_LIMIT_PER_USER ?? undefined,
+        perCountry: values.RATE_LIMIT_PER_COUNTRY ?? undefined,
+      },
       replays: values.REPLAY_STORE === "kv" ? { kind: "kv", url: values.KV_URL } : { kind: "memory" },
       telemetry: {
         disabled: values.OTEL_SDK_DISABLED,

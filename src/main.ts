@@ -3,6 +3,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { createHeaderSecretAuth } from "./adapters/inbound/okta_auth/header_secret.ts";
 import { createRouter, type Handler, healthRoute } from "./adapters/inbound/http/router.ts";
 import { errorResponse } from "./adapters/inbound/http/json_response.ts";
+import { createDeliveryMetrics } from "./adapters/inbound/http/metrics.ts";
 import { traceRoute } from "./adapters/inbound/http/server_span.ts";
 import { createTelephonyHookHandler } from "./adapters/inbound/okta_hook/telephony_hook.ts";
 import { createEightByEightSms } from "./adapters/outbound/eight_by_eight/sms_sender.ts";
@@ -10,12 +11,14 @@ import { createEightByEightVoice } from "./adapters/outbound/eight_by_eight/voic
 import { createJsonLogger, type Logger } from "./adapters/outbound/json_log/json_logger.ts";
 import { startTelemetry } from "./adapters/outbound/opentelemetry/telemetry.ts";
 import { createLibphonenumberParser } from "./adapters/outbound/phone_numbers/libphonenumber.ts";
+import { createKvRateLimiter } from "./adapters/outbound/deno_kv/rate_limiter.ts";
 import { createKvReplayStore } from "./adapters/outbound/deno_kv/replay_store.ts";
+import { createMemoryRateLimiter } from "./adapters/outbound/memory/rate_limiter.ts";
 import { createMemoryReplayStore } from "./adapters/outbound/memory/replay_store.ts";
 import { createSandboxSms, createSandboxVoice } from "./adapters/outbound/sandbox/sandbox.ts";
 import { type Config, loadConfig, readEnvironment } from "./config.ts";
 import type { HttpSpans } from "./adapters/tracing.ts";
-import type { ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
+import type { RateLimiter, ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
 
 const VERSION = denoJson.version;
 // With the default request budget (2.5 s) this keeps a stop under the 5 s Deno Deploy allows after SIGINT.
@@ -55,8 +58,15 @@ async function start(): Promise<void> {
   const logger = createJsonLogger();
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
-  const replays = kv === undefined ? createMemoryReplayStore() : createKvReplayStore(kv);
-  logger.info("replay_store", { kind: config.replays.kind });
+  const onStoreError = (error: unknown) =>
+    logger.warn("store_problem", { name: error instanceof Error ? error.name : typeof error });
+  const replays = kv === undefined ? createMemoryReplayStore() : createKvReplayStore(kv, { onStoreError });
+  // The per-number key is keyed with the current secret, so the shared store never holds a phone number.
+  const subjectKey = config.authSecrets[0]!;
+  const limiter = kv === undefined
+    ? createMemoryRateLimiter()
+    : createKvRateLimiter(kv, { subjectKey, onStoreError });
+  logger.info("stores", { replay: config.replays.kind, rateLimits: config.replays.kind });
   const server = Deno.serve({
     ...(config.platformListen ? {} : { hostname: config.hostname, port: config.port }),
     onListen: ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`),
@@ -66,7 +76,7 @@ async function start(): Promise<void> {
       logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
       return errorResponse(500, "internal_error", "Internal error");
     },
-  }, createService(config, logger, { httpSpans: telemetry.httpSpans, replays }));
+  }, createService(config, logger, { httpSpans: telemetry.httpSpans, replays, limiter }));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -92,24 +102,29 @@ async function start(): Promise<void> {
 export interface ServiceOptions {
   readonly httpSpans?: HttpSpans;
   readonly replays?: ReplayStore;
+  readonly limiter?: RateLimiter;
 }
 
 /** Wires the adapters for one configuration into the server's request handler. */
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Handler {
   const httpSpans = options.httpSpans ?? "service";
+  const metrics = createDeliveryMetrics();
   const hook = createTelephonyHookHandler({
     authenticator: createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets }),
     ports: {
       phoneNumbers: createLibphonenumberParser(),
       ...createSenders(config, logger, httpSpans),
       replays: options.replays ?? createMemoryReplayStore(),
+      abuse: { rules: config.abuse, limiter: options.limiter ?? createMemoryRateLimiter() },
     },
     logger,
+    metrics,
     budgetMs: config.budgetMs,
   });
   return createRouter([
     traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans),
     healthRoute({ version: VERSION, mode: config.provider.kind }),
+    metrics.route,
   ]);
 }
 

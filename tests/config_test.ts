@@ -23,6 +23,14 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
       authSecretGenerated: true,
       provider: { kind: "sandbox" },
       replays: { kind: "memory" },
+      abuse: {
+        allowedCountries: undefined,
+        blockedCountries: new Set(),
+        blockedNumberTypes: new Set(["PREMIUM_RATE", "SHARED_COST"]),
+        perNumber: { max: 5, windowMs: 15 * 60_000 },
+        perUser: { max: 10, windowMs: 60 * 60_000 },
+        perCountry: undefined,
+      },
       telemetry: {
         disabled: false,
         tracesEndpoint: undefined,
@@ -202,4 +210,46 @@ Deno.test("[config] a loopback http base URL is allowed for a local fake, with a
     result.config.provider.kind === "8x8" && result.config.provider.sms.baseUrl,
     "http://127.0.0.1:8080",
   );
+});
+
+Deno.test("[config] abuse settings: countries, number types and N/<duration> limits", async (t) => {
+  await t.step("given", () => {
+    const result = loadConfig({
+      ALLOWED_COUNTRIES: "us, sg",
+      BLOCKED_COUNTRIES: "ru",
+      BLOCKED_NUMBER_TYPES: "premium_rate,voip",
+      RATE_LIMIT_PER_NUMBER: "3/10m",
+      RATE_LIMIT_PER_USER: "off",
+      RATE_LIMIT_PER_COUNTRY: "500/h",
+    }, generated);
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.abuse, {
+      allowedCountries: new Set(["US", "SG"]),
+      blockedCountries: new Set(["RU"]),
+      blockedNumberTypes: new Set(["PREMIUM_RATE", "VOIP"]),
+      perNumber: { max: 3, windowMs: 600_000 },
+      perUser: undefined,
+      perCountry: { max: 500, windowMs: 3_600_000 },
+    });
+  });
+  await t.step("none blocks no type", () => {
+    const result = loadConfig({ BLOCKED_NUMBER_TYPES: "none" }, generated);
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.abuse.blockedNumberTypes, new Set());
+  });
+  await t.step("bad values are listed", () => {
+    const result = loadConfig({
+      ALLOWED_COUNTRIES: "USA",
+      BLOCKED_NUMBER_TYPES: "EXPENSIVE",
+      RATE_LIMIT_PER_NUMBER: "five per minute",
+      RATE_LIMIT_PER_USER: "0/1m",
+    }, generated);
+    assert.equal(result.ok, false);
+    assert.deepEqual(!result.ok && result.problems.map((problem) => problem.split(" ")[0]).sort(), [
+      "ALLOWED_COUNTRIES",
+      "BLOCKED_NUMBER_TYPES",
+      "RATE_LIMIT_PER_NUMBER",
+      "RATE_LIMIT_PER_USER",
+    ]);
+  });
 });

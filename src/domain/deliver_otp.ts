@@ -1,3 +1,4 @@
+import { refusalFor } from "./abuse_policy.ts";
 import { type Delivery, failed } from "./delivery.ts";
 import { maskPhoneNumber, UNPARSABLE_NUMBER_MASK } from "./mask.ts";
 import { type OtpRequest, smsText } from "./otp_request.ts";
@@ -13,7 +14,7 @@ export interface DeliveryAttempt {
 
 /**
  * The use case: deliver one passcode over the requested channel, by SMS or by voice call.
- * Unusable numbers and an unconfigured channel fail here, before any provider is called.
+ * Unusable numbers, abuse refusals and an unconfigured channel fail here, before any provider is called.
  */
 export async function deliverOtp(
   request: OtpRequest,
@@ -25,6 +26,12 @@ export async function deliverOtp(
     return { delivery: failed("invalid_phone_number"), maskedDestination: UNPARSABLE_NUMBER_MASK };
   }
   const maskedDestination = maskPhoneNumber(to);
+  if (ports.abuse !== undefined) {
+    const refusal = await refusalFor(request, to, ports.abuse.rules, ports.abuse.limiter);
+    if (refusal !== undefined) {
+      return { delivery: failed(refusal.reason, { metadata: { rule: refusal.rule } }), maskedDestination };
+    }
+  }
   if (request.channel === "voice") {
     // Never send an SMS in place of a call: the user chose voice, and the caller may have another route.
     if (ports.voice === undefined) return { delivery: failed("channel_not_configured"), maskedDestination };

@@ -8,6 +8,14 @@ export type FailureReason =
   | "channel_not_configured"
   /** The provider refused our own settings: a voice profile, a caller ID, a subaccount. An operator must act. */
   | "provider_misconfigured"
+  /** Refused by the abuse policy before any send: not a valid number for its country. */
+  | "number_invalid"
+  /** Refused by the abuse policy: the destination country is not allowed. */
+  | "country_not_allowed"
+  /** Refused by the abuse policy: a blocked number type, such as premium rate. */
+  | "number_type_not_allowed"
+  /** Refused by the abuse policy: too many passcodes for this number, user or country. */
+  | "rate_limited"
   | "provider_rejected"
   | "provider_auth_failed"
   | "provider_rate_limited"

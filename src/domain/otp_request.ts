@@ -14,7 +14,25 @@ export interface OtpRequest {
   /** After this instant the code is useless, so the message must not arrive later. */
   readonly expiresAt?: Date;
   readonly locale?: string;
+  /** The caller's id for the user, for per-user limits. */
+  readonly userId?: string;
+  /** A test request an administrator sent by hand from the caller's console, not a user's sign-in. */
+  readonly preview?: boolean;
 }
+
+/** What kind of line a number is, as far as numbering plans tell. */
+export type NumberType =
+  | "MOBILE"
+  | "FIXED_LINE"
+  | "FIXED_LINE_OR_MOBILE"
+  | "PREMIUM_RATE"
+  | "TOLL_FREE"
+  | "SHARED_COST"
+  | "VOIP"
+  | "PERSONAL_NUMBER"
+  | "PAGER"
+  | "UAN"
+  | "VOICEMAIL";
 
 /** A phone number in E.164 form, with the parts needed for routing and masking. */
 export interface PhoneNumber {
@@ -22,6 +40,11 @@ export interface PhoneNumber {
   readonly e164: string;
   /** Digits only, without `+`, e.g. `"1"` or `"65"`. */
   readonly countryCallingCode: string;
+  /** ISO 3166-1 alpha-2, e.g. `"SG"`, when the numbering plan tells. */
+  readonly regionCode?: string;
+  /** Whether the number belongs to an assigned range of its country's numbering plan. */
+  readonly valid: boolean;
+  readonly type?: NumberType;
 }
 
 /** The text the user receives by SMS: the caller's rendered message, or a plain fallback. */

@@ -1,4 +1,5 @@
 // The core's whole outside world. Adapters implement these; only main.ts decides which one serves.
+import type { AbuseRules, RateLimit } from "./abuse_policy.ts";
 import type { DeliveryAttempt } from "./deliver_otp.ts";
 import type { Delivery } from "./delivery.ts";
 import type { PhoneNumber } from "./otp_request.ts";
@@ -49,6 +50,12 @@ export interface PhoneNumbers {
   parse(raw: string): PhoneNumber | undefined;
 }
 
+/** Counts passcodes per subject in sliding windows, shared by every instance that shares the store. */
+export interface RateLimiter {
+  /** Counts one more for `key` and returns true, or returns false (counting nothing) when the limit is reached. */
+  take(key: string, limit: RateLimit): Promise<boolean>;
+}
+
 /** What a replay store says about an event id. */
 export type Claim =
   /** This request owns the id and must deliver, then `complete` or `release` it. */
@@ -71,6 +78,8 @@ export interface ReplayStore {
 /** Everything `deliverOtp` needs from outside the core. */
 export interface DeliveryPorts {
   readonly phoneNumbers: PhoneNumbers;
+  /** The abuse rules and the limiter they count with; absent, nothing is refused. */
+  readonly abuse?: { readonly rules: AbuseRules; readonly limiter: RateLimiter };
   readonly sms: SmsSender;
   /** Absent when voice is not configured: voice requests then fail, and never become an SMS. */
   readonly voice?: VoiceCaller;

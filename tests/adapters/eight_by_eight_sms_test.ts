@@ -6,7 +6,7 @@ import { testDeadline } from "../support/fakes.ts";
 
 const MESSAGE: SmsMessage = {
   eventId: "uS5871kJThSsU8qlA1LTcg",
-  to: { e164: "+6591234567", countryCallingCode: "65" },
+  to: { e164: "+6591234567", countryCallingCode: "65", regionCode: "SG", valid: true, type: "MOBILE" },
   text: "Your code is 424242",
   expiresAt: new Date("2030-01-28T21:48:34.321Z"),
 };

@@ -9,7 +9,7 @@ import { type RunningService, startService, VOICE_SOURCE } from "../support/serv
 
 const CALL: VoiceCall = {
   eventId: "evt-voice",
-  to: { e164: "+6591234567", countryCallingCode: "65" },
+  to: { e164: "+6591234567", countryCallingCode: "65", regionCode: "SG", valid: true, type: "MOBILE" },
   otpCode: "424242",
   locale: "EN-US",
   expiresAt: new Date("2030-01-28T21:48:34.321Z"),

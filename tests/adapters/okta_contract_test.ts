@@ -85,6 +85,8 @@ Deno.test("[okta contract] Okta's verbatim preview sample parses into the domain
       messageText: "(HOOK)Your code is 11111",
       expiresAt: new Date("2022-01-28T21:48:34.321Z"),
       locale: "EN-US",
+      userId: "00uyxxSknGtK8022w0g3",
+      preview: true,
     },
   });
 });

@@ -9,7 +9,12 @@ import { recordingSmsSender, recordingVoiceCaller, testDeadline } from "../suppo
 const DELIVERED: Delivery = { outcome: "delivered", provider: "test", transactionId: "t-1", metadata: {} };
 
 // A parser fake: knows exactly one number, so tests control what is "usable".
-const knownNumber: PhoneNumber = { e164: "+15551231234", countryCallingCode: "1" };
+const knownNumber: PhoneNumber = {
+  e164: "+15551231234",
+  countryCallingCode: "1",
+  regionCode: "US",
+  valid: true,
+};
 const phoneNumbers: PhoneNumbers = { parse: (raw) => raw === "+1 555 123 1234" ? knownNumber : undefined };
 
 function otpRequest(changes: Partial<OtpRequest> = {}): OtpRequest {
@@ -84,10 +89,10 @@ Deno.test("[deliver otp] voice without a configured caller fails clearly and nev
 
 Deno.test("[mask] keeps the country calling code and at most the last four digits", async (t) => {
   const cases: [PhoneNumber, string][] = [
-    [{ e164: "+15551231234", countryCallingCode: "1" }, "+1******1234"],
-    [{ e164: "+6591234567", countryCallingCode: "65" }, "+65****4567"],
-    [{ e164: "+9876543210", countryCallingCode: "98" }, "+98****3210"],
-    [{ e164: "+2901234", countryCallingCode: "290" }, "+290**34"],
+    [{ e164: "+15551231234", countryCallingCode: "1", valid: true }, "+1******1234"],
+    [{ e164: "+6591234567", countryCallingCode: "65", valid: true }, "+65****4567"],
+    [{ e164: "+9876543210", countryCallingCode: "98", valid: true }, "+98****3210"],
+    [{ e164: "+2901234", countryCallingCode: "290", valid: true }, "+290**34"],
   ];
   for (const [number, masked] of cases) {
     await t.step(number.e164, () => assert.equal(maskPhoneNumber(number), masked));

@@ -1,6 +1,6 @@
 // Runs the real service handler, wired by main.ts, on loopback with a fake 8x8 behind it.
-import { type Config, loadConfig } from "../../src/config.ts";
-import type { ReplayStore } from "../../src/domain/ports.ts";
+import { type Config, type Environment, loadConfig } from "../../src/config.ts";
+import type { RateLimiter, ReplayStore } from "../../src/domain/ports.ts";
 import { createService } from "../../src/main.ts";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
 import { capturedLogger } from "./fakes.ts";
@@ -21,10 +21,13 @@ export interface RunningService {
 /** What a test may change about the service it starts. */
 export interface ServiceSetup {
   readonly replays?: ReplayStore;
+  readonly limiter?: RateLimiter;
   /** A fake 8x8 to share with another service instance; the service closes it only if it made it. */
   readonly fake?: Fake8x8;
   /** Turns 8x8 voice on, with the fake's voice subaccount. */
   readonly voice?: boolean;
+  /** More settings; by default the rate limits are off, since most tests send many passcodes to one number. */
+  readonly env?: Environment;
 }
 
 /** The caller ID the tests configure for voice. */
@@ -47,12 +50,15 @@ export function startService(setup: ServiceSetup = {}): RunningService {
         EIGHTBYEIGHT_VOICE_BASE_URL: fake.url,
       }
       : {}),
+    RATE_LIMIT_PER_NUMBER: "off",
+    RATE_LIMIT_PER_USER: "off",
+    ...setup.env,
   }, () => "unused");
   if (!result.ok) throw new Error(result.problems.join("; "));
   const logger = capturedLogger();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    createService(result.config, logger, { replays: setup.replays }),
+    createService(result.config, logger, { replays: setup.replays, limiter: setup.limiter }),
   );
   const url = `http://127.0.0.1:${server.addr.port}`;
   return {

@@ -18,8 +18,17 @@ const messageProfileSchema = z.object({
 const hookRequestSchema = z.object({
   eventId: token(128),
   requestType: token(128).optional(),
-  data: z.object({ messageProfile: messageProfileSchema }),
+  data: z.object({
+    messageProfile: messageProfileSchema,
+    // Context fields are informational: an odd shape there must not cost a user their passcode.
+    userProfile: z.object({ userId: token(64).optional() }).optional().catch(undefined),
+    context: z.object({ request: z.object({ url: z.object({ value: z.string().max(1024) }) }) }).optional()
+      .catch(undefined),
+  }),
 });
+
+// The Admin Console's "Preview" sends its test requests from this endpoint.
+const PREVIEW_PATH = "/com.okta.telephony.provider/generatePreview";
 
 /** The fields of Okta's request worth logging: none of them personal. */
 export interface HookEvent {
@@ -49,7 +58,7 @@ export function parseOktaRequest(body: unknown): ParsedHookRequest {
     }));
     return { ok: false, problems };
   }
-  const { eventId, requestType, data: { messageProfile: profile } } = parsed.data;
+  const { eventId, requestType, data: { messageProfile: profile, userProfile, context } } = parsed.data;
   const channel = channelOf(profile.deliveryChannel);
   if (channel === undefined) {
     return {
@@ -68,6 +77,8 @@ export function parseOktaRequest(body: unknown): ParsedHookRequest {
       messageText: profile.msgTemplate,
       expiresAt: profile.otpExpires === undefined ? undefined : new Date(profile.otpExpires),
       locale: profile.locale,
+      userId: userProfile?.userId,
+      preview: context?.request.url.value.endsWith(PREVIEW_PATH) ?? false,
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Deadline, OnceDeliveryPorts } from "../../../domain/ports.ts";
 import type { Logger } from "../../outbound/json_log/json_logger.ts";
 import { isJsonContentType, readBodyWithin, TOO_LARGE } from "../http/body.ts";
 import { startDeadline } from "../http/deadline.ts";
+import type { DeliveryMetrics } from "../http/metrics.ts";
 import {
   type ErrorCause,
   errorResponse,
@@ -25,6 +26,8 @@ export interface HookDeps {
   readonly logger: Logger;
   /** Time from a request's arrival to its answer; Okta gives up after 3 s. Defaults to 2,500 ms. */
   readonly budgetMs?: number;
+  /** Counts outcomes for `/metrics`. */
+  readonly metrics?: DeliveryMetrics;
   /** Milliseconds from an arbitrary origin, for durations. */
   readonly now?: () => number;
 }
@@ -72,13 +75,16 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
       deps.ports,
       deadline,
     );
+    const reason = delivery.outcome === "delivered" ? undefined : delivery.reason;
+    deps.metrics?.record(otpRequest.channel, delivery.outcome, reason);
     deps.logger.info("hook", {
       eventId: event.eventId,
       requestType: event.requestType,
       channel: otpRequest.channel,
       destination: maskedDestination,
       outcome: delivery.outcome,
-      reason: delivery.outcome === "delivered" ? undefined : delivery.reason,
+      reason,
+      rule: delivery.metadata.rule,
       provider: delivery.provider,
       transactionId: delivery.outcome === "delivered" ? delivery.transactionId : undefined,
       replayed,

@@ -24,6 +24,7 @@ export function deliverOtpTraced(
       if (delivery.provider !== undefined) span.setAttribute("otp.provider", delivery.provider);
       if (delivery.outcome !== "delivered") {
         span.setAttribute("otp.reason", delivery.reason);
+        if (delivery.metadata.rule !== undefined) span.setAttribute("otp.rule", delivery.metadata.rule);
         markFailed(span, delivery.reason);
       }
       return attempt;

@@ -7,6 +7,8 @@ export interface KvReplayOptions {
   readonly ttlMs?: number;
   /** How long a claim without a result holds, so a crashed instance cannot block an id for long. Default 10 s. */
   readonly claimTtlMs?: number;
+  /** Told when the store cannot be used; the request then delivers without de-duplication. */
+  readonly onStoreError?: (error: unknown) => void;
 }
 
 type Stored = { readonly state: "claimed" } | { readonly state: "done"; readonly attempt: DeliveryAttempt };
@@ -51,18 +53,33 @@ export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}):
     }
   }
 
+  // A store that is down must not stop passcodes: such a request is delivered as if it were the first copy.
+  async function orReport<T>(operation: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      options.onStoreError?.(error);
+      return fallback;
+    }
+  }
+
   return {
-    async claim(eventId: string, deadline: Deadline): Promise<Claim> {
+    claim(eventId: string, deadline: Deadline): Promise<Claim> {
       const key = keyOf(eventId);
-      if (await tryClaim(key)) return { kind: "claimed" };
-      return await waitForResult(key, deadline);
+      return orReport(
+        async () => (await tryClaim(key)) ? { kind: "claimed" } : await waitForResult(key, deadline),
+        { kind: "claimed" },
+      );
     },
-    async complete(eventId: string, attempt: DeliveryAttempt): Promise<void> {
+    complete(eventId: string, attempt: DeliveryAttempt): Promise<void> {
       const done: Stored = { state: "done", attempt };
-      await whenUnlocked(() => kv.set(keyOf(eventId), done, { expireIn: ttlMs }));
+      return orReport(
+        async () => void await whenUnlocked(() => kv.set(keyOf(eventId), done, { expireIn: ttlMs })),
+        undefined,
+      );
     },
-    async release(eventId: string): Promise<void> {
-      await whenUnlocked(() => kv.delete(keyOf(eventId)));
+    release(eventId: string): Promise<void> {
+      return orReport(() => whenUnlocked(() => kv.delete(keyOf(eventId))), undefined);
     },
   };
 }

@@ -1,4 +1,5 @@
-import { parsePhoneNumberFromString } from "libphonenumber-js";
+// The "max" metadata: needed to tell valid numbers and number types (premium rate, shared cost) apart.
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { PhoneNumber } from "../../../domain/otp_request.ts";
 import type { PhoneNumbers } from "../../../domain/ports.ts";
 
@@ -8,8 +9,8 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 const BARE_DIGITS = /^\d+$/;
 
 /**
- * Parses numbers with libphonenumber-js. Whether a number is valid for its country is a policy question
- * left to the abuse checks; here a number is usable when it has a known country calling code and E.164 shape.
+ * Parses numbers with libphonenumber-js. A number is usable when it has a known country calling code and E.164
+ * shape; whether it is valid for its country, and what type of line it is, are facts for the abuse policy.
  */
 export function createLibphonenumberParser(): PhoneNumbers {
   return {
@@ -19,7 +20,13 @@ export function createLibphonenumberParser(): PhoneNumbers {
       if (!international.startsWith("+")) return undefined;
       const parsed = parsePhoneNumberFromString(international);
       if (parsed === undefined || !E164.test(parsed.number)) return undefined;
-      return { e164: parsed.number, countryCallingCode: parsed.countryCallingCode };
+      return {
+        e164: parsed.number,
+        countryCallingCode: parsed.countryCallingCode,
+        regionCode: parsed.country,
+        valid: parsed.isValid(),
+        type: parsed.getType(),
+      };
     },
   };
 }

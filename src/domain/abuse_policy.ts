@@ -1,0 +1,70 @@
+// Stops SMS pumping and toll fraud before money is spent: destination rules first, then rate limits.
+import type { FailureReason } from "./delivery.ts";
+import type { NumberType, OtpRequest, PhoneNumber } from "./otp_request.ts";
+import type { RateLimiter } from "./ports.ts";
+
+/** At most `max` passcodes in any window of `windowMs`. */
+export interface RateLimit {
+  readonly max: number;
+  readonly windowMs: number;
+}
+
+/** The operator's rules. An absent limit or list does not apply. */
+export interface AbuseRules {
+  /** When set, only these ISO countries may receive passcodes. */
+  readonly allowedCountries?: ReadonlySet<string>;
+  readonly blockedCountries: ReadonlySet<string>;
+  readonly blockedNumberTypes: ReadonlySet<NumberType>;
+  readonly perNumber?: RateLimit;
+  readonly perUser?: RateLimit;
+  /** A velocity cap on all passcodes to one country calling code: catches a burst to one place. */
+  readonly perCountry?: RateLimit;
+}
+
+/** Rules that refuse nothing. */
+export const NO_ABUSE_RULES: AbuseRules = { blockedCountries: new Set(), blockedNumberTypes: new Set() };
+
+/** Why the policy refused, and which rule did. */
+export interface Refusal {
+  readonly reason: Extract<
+    FailureReason,
+    "number_invalid" | "country_not_allowed" | "number_type_not_allowed" | "rate_limited"
+  >;
+  /** The rule, e.g. `per_number`, safe to log and to show an administrator. */
+  readonly rule: string;
+}
+
+/**
+ * Checks one request against the rules, in order of cost: the number itself, then the limits, which count this
+ * request when it passes them. Administrators' preview requests are not refused for an unassigned number, because
+ * the preview generator fills in a placeholder; every other rule applies to them.
+ */
+export async function refusalFor(
+  request: OtpRequest,
+  to: PhoneNumber,
+  rules: AbuseRules,
+  limiter: RateLimiter,
+): Promise<Refusal | undefined> {
+  if (!to.valid && !request.preview) return { reason: "number_invalid", rule: "numbering_plan" };
+  const region = to.regionCode;
+  if (rules.allowedCountries !== undefined && (region === undefined || !rules.allowedCountries.has(region))) {
+    return { reason: "country_not_allowed", rule: "allowed_countries" };
+  }
+  if (region !== undefined && rules.blockedCountries.has(region)) {
+    return { reason: "country_not_allowed", rule: "blocked_countries" };
+  }
+  if (to.type !== undefined && rules.blockedNumberTypes.has(to.type)) {
+    return { reason: "number_type_not_allowed", rule: to.type.toLowerCase() };
+  }
+  const limits: [string, RateLimit | undefined, string | undefined][] = [
+    ["per_number", rules.perNumber, to.e164],
+    ["per_user", rules.perUser, request.userId],
+    ["per_country", rules.perCountry, to.countryCallingCode],
+  ];
+  for (const [rule, limit, subject] of limits) {
+    if (limit !== undefined && subject !== undefined && !await limiter.take(`${rule}:${subject}`, limit)) {
+      return { reason: "rate_limited", rule };
+    }
+  }
+  return undefined;
+}

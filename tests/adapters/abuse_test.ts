@@ -1,0 +1,186 @@
+// Abuse protection seen from Okta's side: refusals answer FAILED with their reason and never reach 8x8.
+import assert from "node:assert/strict";
+import { createKvRateLimiter } from "../../src/adapters/outbound/deno_kv/rate_limiter.ts";
+import { createMemoryRateLimiter } from "../../src/adapters/outbound/memory/rate_limiter.ts";
+import type { Environment } from "../../src/config.ts";
+import { oktaRequest } from "../support/okta_requests.ts";
+import { type RunningService, type ServiceSetup, startService } from "../support/service.ts";
+
+// A user's sign-in, not an Admin Console preview: the full rules apply.
+function signIn(changes: Record<string, unknown>, eventId: string): string {
+  const request = oktaRequest(changes, eventId) as { data: Record<string, unknown> };
+  delete request.data.context;
+  return JSON.stringify(request);
+}
+
+async function withService(setup: ServiceSetup, test: (service: RunningService) => Promise<void>) {
+  const service = startService(setup);
+  try {
+    await test(service);
+  } finally {
+    await service.close();
+  }
+}
+
+async function actionOf(response: Response) {
+  assert.equal(response.status, 200);
+  return (await response.json()).commands[0].value[0];
+}
+
+Deno.test("[abuse] destination rules refuse without a call to 8x8, for SMS and voice alike", async (t) => {
+  const env: Environment = { ALLOWED_COUNTRIES: "US,SG,GB", BLOCKED_COUNTRIES: "GB" };
+  await withService({ env, voice: true }, async (service) => {
+    const cases = [
+      [
+        "+44 outside US,SG",
+        { phoneNumber: "+447400123456" },
+        "reason=country_not_allowed, rule=blocked_countries",
+      ],
+      ["+1555 invalid", { phoneNumber: "+15551234567" }, "reason=number_invalid, rule=numbering_plan"],
+      [
+        "US premium rate",
+        { phoneNumber: "+19005551234" },
+        "reason=number_type_not_allowed, rule=premium_rate",
+      ],
+      ["France", { phoneNumber: "+33612345678" }, "reason=country_not_allowed, rule=allowed_countries"],
+      [
+        "voice to +44",
+        { phoneNumber: "+447400123456", deliveryChannel: "voice call" },
+        "reason=country_not_allowed, rule=blocked_countries",
+      ],
+    ] as const;
+    for (const [name, changes, metadata] of cases) {
+      await t.step(name, async () => {
+        const action = await actionOf(
+          await service.post(signIn(changes, `evt-${name.replaceAll(" ", "-")}`)),
+        );
+        assert.equal(action.status, "FAILED");
+        assert.equal(action.provider, "none");
+        assert.equal(action.transactionMetadata, metadata);
+      });
+    }
+    assert.equal(service.fake.requests.length, 0);
+    // A US mobile still goes through.
+    const allowed = await actionOf(await service.post(signIn({ phoneNumber: "+14155552671" }, "evt-us")));
+    assert.equal(allowed.status, "SUCCESSFUL");
+  });
+});
+
+Deno.test("[abuse] ALLOWED_COUNTRIES=US,SG refuses a +44 number without an 8x8 call", () =>
+  withService({ env: { ALLOWED_COUNTRIES: "US,SG" } }, async (service) => {
+    const action = await actionOf(await service.post(signIn({ phoneNumber: "+447400123456" }, "evt-44")));
+    assert.equal(action.transactionMetadata, "reason=country_not_allowed, rule=allowed_countries");
+    assert.equal(service.fake.requests.length, 0);
+  }));
+
+Deno.test("[abuse] RATE_LIMIT_PER_NUMBER=3/10m: the 4th and 5th requests are refused and 8x8 sees 3 sends", () =>
+  withService({ env: { RATE_LIMIT_PER_NUMBER: "3/10m" } }, async (service) => {
+    const statuses = [];
+    for (let index = 0; index < 5; index++) {
+      const action = await actionOf(
+        await service.post(signIn({ phoneNumber: "+14155552671" }, `evt-rate-${index}`)),
+      );
+      statuses.push(action.status === "FAILED" ? action.transactionMetadata : action.status);
+    }
+    assert.deepEqual(statuses, [
+      "SUCCESSFUL",
+      "SUCCESSFUL",
+      "SUCCESSFUL",
+      "reason=rate_limited, rule=per_number",
+      "reason=rate_limited, rule=per_number",
+    ]);
+    assert.equal(service.fake.requests.length, 3);
+    // Other numbers are not affected.
+    const other = await actionOf(
+      await service.post(signIn({ phoneNumber: "+6591234567" }, "evt-rate-other")),
+    );
+    assert.equal(other.status, "SUCCESSFUL");
+    // Refusals are counted for operators, and logged with the masked number and the rule.
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.match(metrics, /otp_deliveries_total\{channel="sms",outcome="failed",reason="rate_limited"\} 2/);
+    assert.match(metrics, /otp_deliveries_total\{channel="sms",outcome="delivered",reason=""\} 4/);
+    const refusals = service.logLines.filter((line) => line.includes(`"reason":"rate_limited"`));
+    assert.equal(refusals.length, 2);
+    for (const line of refusals) {
+      assert.match(line, /"destination":"\+1\*\*\*\*\*\*2671".*"rule":"per_number"/);
+      assert.ok(!line.includes("4155552671"));
+    }
+  }));
+
+Deno.test("[abuse] the window slides: a slot frees exactly when the oldest passcode leaves the window", async () => {
+  let clock = 0;
+  const limiter = createMemoryRateLimiter({ now: () => clock });
+  const limit = { max: 3, windowMs: 10 * 60_000 };
+  const take = async (atMinute: number) => {
+    clock = atMinute * 60_000;
+    return await limiter.take("per_number:+14155552671", limit);
+  };
+  assert.deepEqual([await take(0), await take(1), await take(2), await take(3)], [true, true, true, false]);
+  assert.equal(await take(9.99), false, "all three still inside the window");
+  assert.equal(await take(10), true, "the passcode at minute 0 has left the window");
+  assert.equal(await take(10.5), false);
+  assert.equal(await take(11), true, "the one at minute 1 has left too");
+  assert.deepEqual([await take(12), await take(12.1)], [true, false]);
+});
+
+Deno.test("[abuse] the limits hold across two instances sharing one Deno KV store", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "limits-kv-" });
+  const kvs = [await Deno.openKv(`${folder}/limits.sqlite`), await Deno.openKv(`${folder}/limits.sqlite`)];
+  const env: Environment = { RATE_LIMIT_PER_NUMBER: "3/10m" };
+  const one = startService({ env, limiter: createKvRateLimiter(kvs[0]!, { subjectKey: "k" }) });
+  const two = startService({
+    env,
+    limiter: createKvRateLimiter(kvs[1]!, { subjectKey: "k" }),
+    fake: one.fake,
+  });
+  try {
+    const answers = await Promise.all(
+      Array.from(
+        { length: 5 },
+        (_, index) =>
+          (index % 2 === 0 ? one : two).post(signIn({ phoneNumber: "+14155552671" }, `evt-kv-${index}`)),
+      ),
+    );
+    const statuses = await Promise.all(answers.map(async (answer) => (await actionOf(answer)).status));
+    assert.equal(statuses.filter((status) => status === "SUCCESSFUL").length, 3);
+    assert.equal(statuses.filter((status) => status === "FAILED").length, 2);
+    assert.equal(one.fake.requests.length, 3);
+    // The shared database holds no phone number, only keyed hashes.
+    const keys = [];
+    for await (const entry of kvs[0]!.list({ prefix: [] })) keys.push(JSON.stringify(entry.key));
+    assert.ok(keys.length > 0 && keys.every((key) => !key.includes("4155552671")), keys.join());
+  } finally {
+    await two.close();
+    await one.close();
+    for (const kv of kvs) kv.close();
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("[abuse] per-user and per-country caps", async (t) => {
+  await t.step("per user", () =>
+    withService({ env: { RATE_LIMIT_PER_USER: "2/1h" } }, async (service) => {
+      const numbers = ["+14155552671", "+14155552672", "+14155552673"];
+      const statuses = [];
+      for (const [index, phoneNumber] of numbers.entries()) {
+        statuses.push(
+          (await actionOf(await service.post(signIn({ phoneNumber }, `evt-user-${index}`)))).status,
+        );
+      }
+      assert.deepEqual(statuses, ["SUCCESSFUL", "SUCCESSFUL", "FAILED"]);
+    }));
+  await t.step(
+    "per country calling code",
+    () =>
+      withService({ env: { RATE_LIMIT_PER_COUNTRY: "2/1m" } }, async (service) => {
+        const numbers = ["+6591234567", "+6591234568", "+6591234569", "+14155552671"];
+        const statuses = [];
+        for (const [index, phoneNumber] of numbers.entries()) {
+          statuses.push(
+            (await actionOf(await service.post(signIn({ phoneNumber }, `evt-cc-${index}`)))).status,
+          );
+        }
+        assert.deepEqual(statuses, ["SUCCESSFUL", "SUCCESSFUL", "FAILED", "SUCCESSFUL"]);
+      }),
+  );
+});
