@@ -261,3 +261,19 @@ Deno.test("[tracing] a voice call is traced like an SMS: CLIENT span with 8x8's 
     // The spoken form of the code must stay out of traces too.
     assert.ok(!receiver.rawBodies.join("\n").includes("1, 1, 1, 1, 1"));
   }));
+
+Deno.test("[tracing] an abuse refusal is traced with its reason and rule, and no 8x8 span exists", () =>
+  withRig({ ALLOWED_COUNTRIES: "SG" }, async ({ fake, receiver, hook }) => {
+    const answer = await json(
+      await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
+    );
+    assert.equal(answer.commands[0].value[0].status, "FAILED");
+    await receiver.waitFor((spans) => byKind(spans, INCOMING_TRACE, KIND.INTERNAL).length === 1);
+    const [internal] = byKind(receiver.spans, INCOMING_TRACE, KIND.INTERNAL);
+    assert.equal(internal?.attributes["otp.reason"], "country_not_allowed");
+    assert.equal(internal?.attributes["otp.rule"], "allowed_countries");
+    assert.equal(internal?.attributes["otp.destination"], "+98****3210");
+    assert.equal(internal?.statusCode, 2);
+    assert.equal(byKind(receiver.spans, INCOMING_TRACE, KIND.CLIENT).length, 0);
+    assert.equal(fake.requests.length, 0);
+  }));
