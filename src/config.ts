@@ -12,6 +12,10 @@ export const CONFIG_VARIABLES = [
   "OKTA_AUTH_HEADER",
   "OKTA_AUTH_SECRET",
   "OKTA_AUTH_SECRET_PREVIOUS",
+  "OKTA_OAUTH_ISSUER",
+  "OKTA_OAUTH_AUDIENCE",
+  "OKTA_OAUTH_SCOPE",
+  "OKTA_OAUTH_CLIENT_ID",
   "EIGHTBYEIGHT_API_KEY",
   "EIGHTBYEIGHT_SUBACCOUNT_ID",
   "EIGHTBYEIGHT_SMS_SOURCE",
@@ -91,6 +95,14 @@ export type ReplayConfig =
   /** `url` is a file path or a remote KV URL; absent means Deno's default (on Deno Deploy, the attached database). */
   | { readonly kind: "kv"; readonly url?: string };
 
+/** Okta's OAuth 2.0 hook authentication: tokens from a custom authorization server. */
+export interface OAuthConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly scope?: string;
+  readonly clientId?: string;
+}
+
 /** The validated configuration. */
 export interface Config {
   /** On Deno Deploy the platform chooses the address, and `hostname` and `port` are not used. */
@@ -105,6 +117,8 @@ export interface Config {
   readonly authSecrets: readonly string[];
   /** True when no secret was configured and a throwaway one was made for the sandbox. */
   readonly authSecretGenerated: boolean;
+  /** When set, only Okta's OAuth bearer tokens are accepted, and the header secret is not. */
+  readonly oauth?: OAuthConfig;
   readonly provider: ProviderConfig;
   readonly replays: ReplayConfig;
   /** Destination rules and rate limits, checked before any send. */
@@ -132,6 +146,7 @@ const VOICE_VARIABLES = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name.startsWit
 
 // Plain http is only for a fake 8x8 on this machine; real traffic must use TLS.
 const LOOPBACK_HTTP = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
+const LOOPBACK_HTTP_PREFIX = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/[^?#]*)?$/;
 const secret = z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters`)
   // HTTP strips surrounding whitespace from header values, so such a secret could never match.
   .refine((value) => value.trim() === value, "must not start or end with whitespace");
@@ -198,6 +213,15 @@ const schema = z.object({
     .transform((name) => name.toLowerCase()).default("authorization"),
   OKTA_AUTH_SECRET: secret.optional(),
   OKTA_AUTH_SECRET_PREVIOUS: secret.optional(),
+  OKTA_OAUTH_ISSUER: z.string().transform((url) => url.replace(/\/+$/, ""))
+    .refine(
+      (url) => /^https:\/\/[^/?#]+(\/[^?#]*)?$/.test(url) || LOOPBACK_HTTP_PREFIX.test(url),
+      "must be an https:// URL",
+    )
+    .optional(),
+  OKTA_OAUTH_AUDIENCE: z.string().max(512).optional(),
+  OKTA_OAUTH_SCOPE: z.string().regex(/^[\x21-\x7E]+$/, "must be one scope name").optional(),
+  OKTA_OAUTH_CLIENT_ID: z.string().regex(/^[\x21-\x7E]+$/, "must be a client id").optional(),
   EIGHTBYEIGHT_API_KEY: z.string().optional(),
   EIGHTBYEIGHT_SUBACCOUNT_ID: z.string().regex(
     /^[A-Za-z0-9\-._&]{3,50}$/,
@@ -265,12 +289,30 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
   const given = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name in env);
+  const oauth = "OKTA_OAUTH_ISSUER" in env;
   if (given.length > 0) {
-    for (const name of ["EIGHTBYEIGHT_API_KEY", "EIGHTBYEIGHT_SUBACCOUNT_ID", "OKTA_AUTH_SECRET"] as const) {
+    const required = [
+      "EIGHTBYEIGHT_API_KEY",
+      "EIGHTBYEIGHT_SUBACCOUNT_ID",
+      ...(oauth ? [] : ["OKTA_AUTH_SECRET"]),
+    ];
+    for (const name of required) {
       if (!(name in env)) {
         problems.push(`${name} is required when any EIGHTBYEIGHT_ setting is given (${given.join(", ")})`);
       }
     }
+  }
+  const oauthGiven = ["OKTA_OAUTH_AUDIENCE", "OKTA_OAUTH_SCOPE", "OKTA_OAUTH_CLIENT_ID"].filter((name) =>
+    name in env
+  );
+  if (oauth && !("OKTA_OAUTH_AUDIENCE" in env)) {
+    problems.push("OKTA_OAUTH_AUDIENCE is required with OKTA_OAUTH_ISSUER");
+  }
+  if (!oauth && oauthGiven.length > 0) problems.push(`${oauthGiven.join(", ")} need OKTA_OAUTH_ISSUER`);
+  if (oauth && ("OKTA_AUTH_SECRET" in env || "OKTA_AUTH_SECRET_PREVIOUS" in env)) {
+    problems.push(
+      "OKTA_AUTH_SECRET cannot be used with OKTA_OAUTH_ISSUER: Okta authenticates with one or the other",
+    );
   }
   const voiceGiven = VOICE_VARIABLES.filter((name) => name in env);
   if (voiceGiven.length > 0 && !("EIGHTBYEIGHT_VOICE_SOURCE" in env)) {
@@ -313,6 +355,12 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         ? [current]
         : [current, values.OKTA_AUTH_SECRET_PREVIOUS],
       authSecretGenerated: values.OKTA_AUTH_SECRET === undefined,
+      oauth: values.OKTA_OAUTH_ISSUER === undefined ? undefined : {
+        issuer: values.OKTA_OAUTH_ISSUER,
+        audience: values.OKTA_OAUTH_AUDIENCE!,
+        scope: values.OKTA_OAUTH_SCOPE,
+        clientId: values.OKTA_OAUTH_CLIENT_ID,
+      },
       provider,
       abuse: {
         allowedCountries: values.ALLOWED_COUNTRIES,

@@ -1,11 +1,15 @@
 // The composition root: the only module that knows which adapter serves which port.
 import denoJson from "../deno.json" with { type: "json" };
 import { createHeaderSecretAuth } from "./adapters/inbound/okta_auth/header_secret.ts";
+import { createOAuthBearerAuth } from "./adapters/inbound/okta_auth/oauth_bearer.ts";
 import { createRouter, type Handler, healthRoute } from "./adapters/inbound/http/router.ts";
 import { errorResponse } from "./adapters/inbound/http/json_response.ts";
 import { createDeliveryMetrics } from "./adapters/inbound/http/metrics.ts";
 import { traceRoute } from "./adapters/inbound/http/server_span.ts";
-import { createTelephonyHookHandler } from "./adapters/inbound/okta_hook/telephony_hook.ts";
+import {
+  createTelephonyHookHandler,
+  type HookAuthenticator,
+} from "./adapters/inbound/okta_hook/telephony_hook.ts";
 import { createEightByEightSms } from "./adapters/outbound/eight_by_eight/sms_sender.ts";
 import { createEightByEightVoice } from "./adapters/outbound/eight_by_eight/voice_caller.ts";
 import { createJsonLogger, type Logger } from "./adapters/outbound/json_log/json_logger.ts";
@@ -61,8 +65,8 @@ async function start(): Promise<void> {
   const onStoreError = (error: unknown) =>
     logger.warn("store_problem", { name: error instanceof Error ? error.name : typeof error });
   const replays = kv === undefined ? createMemoryReplayStore() : createKvReplayStore(kv, { onStoreError });
-  // The per-number key is keyed with the current secret, so the shared store never holds a phone number.
-  const subjectKey = config.authSecrets[0]!;
+  // Subjects are keyed with a secret every instance shares, so the shared store never holds a phone number.
+  const subjectKey = config.provider.kind === "8x8" ? config.provider.apiKey : config.authSecrets[0]!;
   const limiter = kv === undefined
     ? createMemoryRateLimiter()
     : createKvRateLimiter(kv, { subjectKey, onStoreError });
@@ -110,7 +114,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const httpSpans = options.httpSpans ?? "service";
   const metrics = createDeliveryMetrics();
   const hook = createTelephonyHookHandler({
-    authenticator: createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets }),
+    authenticator: createAuthenticator(config, logger),
     ports: {
       phoneNumbers: createLibphonenumberParser(),
       ...createSenders(config, logger, httpSpans),
@@ -126,6 +130,20 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     healthRoute({ version: VERSION, mode: config.provider.kind }),
     metrics.route,
   ]);
+}
+
+function createAuthenticator(config: Config, logger: Logger): HookAuthenticator {
+  if (config.oauth === undefined) {
+    return createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets });
+  }
+  return createOAuthBearerAuth({
+    ...config.oauth,
+    // Logged at start: an unreachable issuer means every hook call will be refused until it is fixed.
+    onDiscovery: ({ ok, jwksUri, detail }) =>
+      ok
+        ? logger.info("oauth_keys", { jwksUri })
+        : logger.error("oauth_keys_unavailable", { jwksUri, detail, issuer: config.oauth?.issuer }),
+  });
 }
 
 function createSenders(
@@ -153,6 +171,10 @@ function announce(config: Config, logger: Logger, origin: string): void {
     version: VERSION,
   });
   if (config.provider.kind !== "sandbox") return;
+  if (config.oauth !== undefined) {
+    console.error(`\n  SANDBOX MODE, with OAuth: send a Bearer token from ${config.oauth.issuer}\n`);
+    return;
+  }
   // A user-chosen secret is never printed; a generated one is throwaway and needed to try the hook.
   const secret = config.authSecretGenerated ? config.authSecrets[0] : "$OKTA_AUTH_SECRET";
   const lines = [

@@ -21,6 +21,7 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
       authHeader: "authorization",
       authSecrets: ["generated-secret-for-sandbox"],
       authSecretGenerated: true,
+      oauth: undefined,
       provider: { kind: "sandbox" },
       replays: { kind: "memory" },
       abuse: {
@@ -251,5 +252,39 @@ Deno.test("[config] abuse settings: countries, number types and N/<duration> lim
       "RATE_LIMIT_PER_NUMBER",
       "RATE_LIMIT_PER_USER",
     ]);
+  });
+});
+
+Deno.test("[config] OAuth hook authentication replaces the header secret", async (t) => {
+  const oauth = {
+    OKTA_OAUTH_ISSUER: "https://acme.okta.com/oauth2/default/",
+    OKTA_OAUTH_AUDIENCE: "api://default",
+    OKTA_OAUTH_SCOPE: "okta.telephony.hook",
+  };
+  await t.step("with 8x8, no secret is needed", () => {
+    const { OKTA_AUTH_SECRET: _secret, ...live } = LIVE;
+    const result = loadConfig({ ...live, ...oauth }, generated);
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.oauth, {
+      issuer: "https://acme.okta.com/oauth2/default",
+      audience: "api://default",
+      scope: "okta.telephony.hook",
+      clientId: undefined,
+    });
+  });
+  await t.step("both methods at once, or OAuth without an audience, are errors", () => {
+    const both = loadConfig({ ...LIVE, ...oauth }, generated);
+    assert.ok(
+      !both.ok && both.problems.some((problem) => /cannot be used with OKTA_OAUTH_ISSUER/.test(problem)),
+    );
+    const noAudience = loadConfig({ OKTA_OAUTH_ISSUER: oauth.OKTA_OAUTH_ISSUER }, generated);
+    assert.ok(!noAudience.ok && /OKTA_OAUTH_AUDIENCE is required/.test(noAudience.problems[0]!));
+    const plainHttp = loadConfig(
+      { ...oauth, OKTA_OAUTH_ISSUER: "http://acme.okta.com/oauth2/default" },
+      generated,
+    );
+    assert.ok(!plainHttp.ok && /OKTA_OAUTH_ISSUER/.test(plainHttp.problems[0]!));
+    const stray = loadConfig({ OKTA_OAUTH_SCOPE: "x" }, generated);
+    assert.ok(!stray.ok && /need OKTA_OAUTH_ISSUER/.test(stray.problems[0]!));
   });
 });

@@ -1,5 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { HookAuthenticator } from "../okta_hook/telephony_hook.ts";
+import type { AuthDecision, HookAuthenticator } from "../okta_hook/telephony_hook.ts";
+
+const ACCEPTED: AuthDecision = { ok: true };
+const WRONG_SECRET: AuthDecision = { ok: false, reason: "wrong_secret" };
 
 /** Settings for `createHeaderSecretAuth`. */
 export interface HeaderSecretOptions {
@@ -20,14 +23,14 @@ export function createHeaderSecretAuth(options: HeaderSecretOptions): HookAuthen
   const expected = options.secrets.map(digest);
   const headerName = options.headerName;
   return {
-    verify(headers: Headers): boolean {
+    verify(headers: Headers): AuthDecision {
       const presented = headers.get(headerName);
-      if (presented === null) return false;
+      if (presented === null) return { ok: false, reason: "no_secret_header" };
       const actual = digest(presented);
       let match = false;
       // Check every secret, without stopping early, so timing does not tell which one matched.
       for (const candidate of expected) match = timingSafeEqual(candidate, actual) || match;
-      return match;
+      return match ? ACCEPTED : WRONG_SECRET;
     },
   };
 }

@@ -14,9 +14,12 @@ import { type ParsedHookRequest, parseOktaRequest } from "./okta_request.ts";
 import { toOktaResponse } from "./okta_response.ts";
 import { deliverOtpTraced } from "./traced_delivery.ts";
 
+/** Whether a request is Okta's; a refusal carries a stable, secret-free reason for the log. */
+export type AuthDecision = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
 /** Decides whether a request really comes from Okta, from its headers alone (the body is not read yet). */
 export interface HookAuthenticator {
-  verify(headers: Headers): boolean | Promise<boolean>;
+  verify(headers: Headers): AuthDecision | Promise<AuthDecision>;
 }
 
 /** What the hook handler needs. */
@@ -44,8 +47,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export function createTelephonyHookHandler(deps: HookDeps): (request: Request) => Promise<Response> {
   const now = deps.now ?? (() => performance.now());
   const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
-  const refuse = ({ status, code, summary, causes }: Omit<Refusal, "ok">, started: number) => {
-    deps.logger.warn("hook_refused", { status, reason: code, durationMs: elapsed(now, started) });
+  const refuse = ({ status, code, summary, causes, detail }: Omit<Refusal, "ok">, started: number) => {
+    deps.logger.warn("hook_refused", { status, reason: code, detail, durationMs: elapsed(now, started) });
     return errorResponse(status, code, summary, { causes });
   };
 
@@ -60,8 +63,15 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
   };
 
   async function handle(request: Request, started: number, deadline: Deadline): Promise<Response> {
-    if (!await deps.authenticator.verify(request.headers)) {
-      return refuse({ status: 401, code: "unauthorized", summary: "Missing or wrong credentials" }, started);
+    const auth = await deps.authenticator.verify(request.headers);
+    if (!auth.ok) {
+      const refusal: Omit<Refusal, "ok"> = {
+        status: 401,
+        code: "unauthorized",
+        summary: "Missing or wrong credentials",
+        detail: auth.reason,
+      };
+      return refuse(refusal, started);
     }
     const parsed = await readHookRequest(request);
     if (!parsed.ok) return refuse(parsed, started);
@@ -101,6 +111,8 @@ interface Refusal {
   readonly code: RequestErrorCode;
   readonly summary: string;
   readonly causes?: readonly ErrorCause[];
+  /** For the log only, never the answer. */
+  readonly detail?: string;
 }
 
 // Content type, size, JSON, then Okta's schema: each failure is its own status and stable code.

@@ -1,0 +1,121 @@
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
+import type { AuthDecision, HookAuthenticator } from "../okta_hook/telephony_hook.ts";
+
+/** Settings for `createOAuthBearerAuth`. */
+export interface OAuthBearerOptions {
+  /** The Okta custom authorization server, e.g. `https://acme.okta.com/oauth2/default`. */
+  readonly issuer: string;
+  readonly audience: string;
+  /** When set, the token's `scp` must contain it. */
+  readonly scope?: string;
+  /** When set, the token's `cid` must be it. */
+  readonly clientId?: string;
+  /** Tolerated clock difference for `exp` and `nbf`. Default 30 s. */
+  readonly clockToleranceSeconds?: number;
+  /** Least time between two key fetches caused by unknown `kid`s. Default 30 s. */
+  readonly refetchCooldownMs?: number;
+  /** Each metadata or key fetch gives up after this, to stay inside Okta's 3 s. Default 1,000 ms. */
+  readonly fetchTimeoutMs?: number;
+  /** Told how key discovery went; messages hold URLs and error names only. */
+  readonly onDiscovery?: (outcome: { ok: boolean; jwksUri: string; detail?: string }) => void;
+  readonly fetch?: typeof fetch;
+}
+
+/** The authenticator, plus `ready`, which settles once the issuer's keys were fetched (or could not be). */
+export interface OAuthBearerAuth extends HookAuthenticator {
+  readonly ready: Promise<void>;
+}
+
+/**
+ * Okta's OAuth 2.0 hook authentication: Okta sends `Authorization: Bearer <JWT>` from a custom authorization
+ * server. The token must be RS256-signed by a key in the issuer's JWKS (found through its metadata), for the
+ * configured audience, in date, and carry the configured scope and client id. `alg: none` and HMAC tokens fail
+ * because only RS256 is accepted. Keys are cached; an unknown `kid` refetches them at most once per cooldown, so a
+ * flood of bad tokens cannot make the service hammer Okta, while a rotated key is picked up without a restart.
+ */
+export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerAuth {
+  const issuer = options.issuer.replace(/\/+$/, "");
+  const doFetch = options.fetch ?? fetch;
+  const timeoutDuration = options.fetchTimeoutMs ?? 1_000;
+
+  const discovered = discoverJwksUri(issuer, doFetch, timeoutDuration).then((found) => {
+    const keys = createRemoteJWKSet(new URL(found.jwksUri), {
+      timeoutDuration,
+      cooldownDuration: options.refetchCooldownMs ?? 30_000,
+      cacheMaxAge: 10 * 60_000,
+    });
+    return { ...found, keys };
+  });
+  // Warm the key cache at start, so the first sign-in does not pay for it, and say how it went.
+  const ready = discovered.then(async ({ keys, jwksUri, detail }) => {
+    try {
+      await keys.reload();
+      options.onDiscovery?.({ ok: detail === undefined, jwksUri, detail });
+    } catch (error) {
+      options.onDiscovery?.({ ok: false, jwksUri, detail: `keys not fetched: ${(error as Error).name}` });
+    }
+  });
+
+  return {
+    ready,
+    async verify(headers: Headers): Promise<AuthDecision> {
+      const match = /^Bearer ([\w-]+\.[\w-]*\.[\w-]*)$/.exec(headers.get("authorization") ?? "");
+      if (match === null) return { ok: false, reason: "no_bearer_token" };
+      const { keys } = await discovered;
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(match[1]!, keys, {
+          issuer,
+          audience: options.audience,
+          algorithms: ["RS256"],
+          clockTolerance: options.clockToleranceSeconds ?? 30,
+          requiredClaims: ["exp"],
+        }));
+      } catch (error) {
+        return { ok: false, reason: tokenProblem(error) };
+      }
+      if (options.scope !== undefined && !scopesOf(payload).includes(options.scope)) {
+        return { ok: false, reason: "missing_scope" };
+      }
+      if (options.clientId !== undefined && payload.cid !== options.clientId) {
+        return { ok: false, reason: "wrong_client" };
+      }
+      return { ok: true };
+    },
+  };
+}
+
+// Okta publishes its JWKS location in the authorization server's metadata; `{issuer}/v1/keys` is its usual place.
+async function discoverJwksUri(issuer: string, doFetch: typeof fetch, timeoutMs: number) {
+  const fallback = `${issuer}/v1/keys`;
+  try {
+    const response = await doFetch(`${issuer}/.well-known/oauth-authorization-server`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const metadata = response.ok ? await response.json() : await response.body?.cancel();
+    if (typeof metadata?.jwks_uri === "string") return { jwksUri: metadata.jwks_uri as string };
+    return { jwksUri: fallback, detail: `metadata answered ${response.status}; using ${fallback}` };
+  } catch (error) {
+    return {
+      jwksUri: fallback,
+      detail: `metadata not reachable (${(error as Error).name}); using ${fallback}`,
+    };
+  }
+}
+
+function scopesOf(payload: JWTPayload): string[] {
+  const scp = payload.scp ?? payload.scope;
+  if (Array.isArray(scp)) return scp.map(String);
+  return typeof scp === "string" ? scp.split(" ") : [];
+}
+
+// Stable, token-free reasons for the log line of a refused request.
+function tokenProblem(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "token_expired";
+  if (error instanceof errors.JWTClaimValidationFailed) return `bad_claim_${error.claim}`;
+  if (error instanceof errors.JWKSNoMatchingKey) return "unknown_key";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "algorithm_not_allowed";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "bad_signature";
+  if (error instanceof errors.JWKSTimeout) return "keys_unreachable";
+  return "malformed_token";
+}
