@@ -12,7 +12,11 @@ import {
 } from "./adapters/inbound/okta_hook/telephony_hook.ts";
 import { createEightByEightSms } from "./adapters/outbound/eight_by_eight/sms_sender.ts";
 import { createEightByEightVoice } from "./adapters/outbound/eight_by_eight/voice_caller.ts";
-import { createJsonLogger, type Logger } from "./adapters/outbound/json_log/json_logger.ts";
+import {
+  createBufferedOutput,
+  createJsonLogger,
+  type Logger,
+} from "./adapters/outbound/json_log/json_logger.ts";
 import { startTelemetry } from "./adapters/outbound/opentelemetry/telemetry.ts";
 import { createLibphonenumberParser } from "./adapters/outbound/phone_numbers/libphonenumber.ts";
 import { createKvRateLimiter } from "./adapters/outbound/deno_kv/rate_limiter.ts";
@@ -59,7 +63,9 @@ async function start(): Promise<void> {
     Deno.exit(1);
   }
   const config = result.config;
-  const logger = createJsonLogger();
+  const output = createBufferedOutput(Deno.stdout);
+  globalThis.addEventListener("unload", output.flush);
+  const logger = createJsonLogger({ write: output.write });
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
   const onStoreError = (error: unknown) =>
@@ -95,6 +101,7 @@ async function start(): Promise<void> {
     ]);
     kv?.close();
     logger.info("stopped", { spansFlushed: flushed });
+    output.flush();
     Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -14,6 +14,7 @@ export interface ServiceProcess {
   /** The origin it listens on, e.g. `http://127.0.0.1:41234`. */
   readonly url: string;
   readonly hostname: string;
+  readonly pid: number;
   /** Resolves with the first complete line of standard error that matches. */
   stderrLine(match: (line: string) => boolean): Promise<string | undefined>;
   /** Resolves with the first complete line of standard output that matches. */
@@ -93,6 +94,7 @@ export async function startProcess(
   return {
     url,
     hostname: new URL(url).hostname,
+    pid: child.pid,
     stderrLine: stderr.waitFor,
     stdoutLine: stdout.waitFor,
     async stop() {

@@ -13,9 +13,8 @@ export interface MemoryReplayOptions {
 interface Entry {
   expiresAt: number;
   result?: DeliveryAttempt;
-  /** Settles when the owner completes (with the result) or releases (with undefined). */
-  readonly settled: Promise<DeliveryAttempt | undefined>;
-  readonly settle: (result: DeliveryAttempt | undefined) => void;
+  /** Copies waiting for the owner; made only when a copy arrives, which is rare. */
+  waiters?: ((result: DeliveryAttempt | undefined) => void)[];
 }
 
 /** The replay store of one process: fast, bounded in memory, and forgotten on restart. */
@@ -28,15 +27,30 @@ export function createMemoryReplayStore(
   // A Map iterates in insertion order, so its first key is always the oldest entry.
   const entries = new Map<string, Entry>();
 
+  function settle(entry: Entry, result: DeliveryAttempt | undefined): void {
+    entry.waiters?.forEach((wake) => wake(result));
+    entry.waiters = undefined;
+  }
+
   function insert(eventId: string): void {
-    let settle!: Entry["settle"];
-    const settled = new Promise<DeliveryAttempt | undefined>((resolve) => settle = resolve);
-    entries.set(eventId, { expiresAt: now() + ttlMs, settled, settle });
-    while (entries.size > maxEntries) {
+    entries.set(eventId, { expiresAt: now() + ttlMs });
+    if (entries.size > maxEntries) {
       const oldest = entries.keys().next().value!;
-      entries.get(oldest)!.settle(undefined);
+      settle(entries.get(oldest)!, undefined);
       entries.delete(oldest);
     }
+  }
+
+  function waitFor(entry: Entry, signal: AbortSignal): Promise<DeliveryAttempt | undefined> {
+    return new Promise((resolve) => {
+      const stop = () => resolve(undefined);
+      if (signal.aborted) return stop();
+      signal.addEventListener("abort", stop, { once: true });
+      (entry.waiters ??= []).push((result) => {
+        signal.removeEventListener("abort", stop);
+        resolve(result);
+      });
+    });
   }
 
   return {
@@ -44,12 +58,12 @@ export function createMemoryReplayStore(
       for (;;) {
         const entry = entries.get(eventId);
         if (entry === undefined || entry.expiresAt <= now()) {
-          entries.delete(eventId);
+          if (entry !== undefined) entries.delete(eventId);
           insert(eventId);
           return { kind: "claimed" };
         }
         if (entry.result !== undefined) return { kind: "replay", attempt: entry.result };
-        const result = await Promise.race([entry.settled, aborted(deadline.signal)]);
+        const result = await waitFor(entry, deadline.signal);
         if (result !== undefined) return { kind: "replay", attempt: result };
         if (deadline.signal.aborted) return { kind: "in_flight" };
         // The owner released the id without a result: this copy may deliver it.
@@ -60,24 +74,17 @@ export function createMemoryReplayStore(
       if (entry !== undefined) {
         entry.result = attempt;
         entry.expiresAt = now() + ttlMs;
-        entry.settle(attempt);
+        settle(entry, attempt);
       }
       return Promise.resolve();
     },
     release(eventId: string): Promise<void> {
-      entries.get(eventId)?.settle(undefined);
+      const entry = entries.get(eventId);
       entries.delete(eventId);
+      if (entry !== undefined) settle(entry, undefined);
       return Promise.resolve();
     },
     size: () => entries.size,
     inFlight: () => [...entries.values()].filter((entry) => entry.result === undefined).length,
   };
-}
-
-// Resolves (to undefined) when the signal aborts, and never otherwise.
-function aborted(signal: AbortSignal): Promise<undefined> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(undefined);
-    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
 }

@@ -20,12 +20,15 @@ export function createLibphonenumberParser(): PhoneNumbers {
       if (!international.startsWith("+")) return undefined;
       const parsed = parsePhoneNumberFromString(international);
       if (parsed === undefined || !E164.test(parsed.number)) return undefined;
+      // With the full metadata a number is valid exactly when it matches a type, so one pass answers both;
+      // isValid runs only for the rare number without a type.
+      const type = parsed.getType();
       return {
         e164: parsed.number,
         countryCallingCode: parsed.countryCallingCode,
         regionCode: parsed.country,
-        valid: parsed.isValid(),
-        type: parsed.getType(),
+        valid: type !== undefined || parsed.isValid(),
+        type,
       };
     },
   };

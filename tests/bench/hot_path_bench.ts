@@ -1,0 +1,68 @@
+// `deno bench`: the pieces of one hook request, to see where its time goes.
+import { trace } from "@opentelemetry/api";
+import { createHeaderSecretAuth } from "../../src/adapters/inbound/okta_auth/header_secret.ts";
+import { parseOktaRequest } from "../../src/adapters/inbound/okta_hook/okta_request.ts";
+import { toOktaResponse } from "../../src/adapters/inbound/okta_hook/okta_response.ts";
+import { createJsonLogger } from "../../src/adapters/outbound/json_log/json_logger.ts";
+import { createMemoryRateLimiter } from "../../src/adapters/outbound/memory/rate_limiter.ts";
+import { createMemoryReplayStore } from "../../src/adapters/outbound/memory/replay_store.ts";
+import { createLibphonenumberParser } from "../../src/adapters/outbound/phone_numbers/libphonenumber.ts";
+import { tracer } from "../../src/adapters/tracing.ts";
+import type { Delivery } from "../../src/domain/delivery.ts";
+import { testDeadline } from "../support/fakes.ts";
+import { oktaRequest } from "../support/okta_requests.ts";
+
+const SECRET = "bench-okta-secret-0123456789";
+const auth = createHeaderSecretAuth({ headerName: "authorization", secrets: [SECRET] });
+const headers = new Headers({ authorization: SECRET, "content-type": "application/json" });
+const bodyText = JSON.stringify(oktaRequest({ phoneNumber: "+14155552671" }, "bench-event"));
+const bodyBytes = new TextEncoder().encode(bodyText);
+const parsed = JSON.parse(bodyText);
+const phones = createLibphonenumberParser();
+const delivery: Delivery = {
+  outcome: "delivered",
+  provider: "8x8",
+  transactionId: "bda3d56d-1424-e711-813c-06ed3428fe67",
+  metadata: { status: "QUEUED", encoding: "GSM7" },
+};
+const logger = createJsonLogger({ write: () => {} });
+const limiter = createMemoryRateLimiter();
+const replays = createMemoryReplayStore();
+let counter = 0;
+
+Deno.bench("auth: header secret, HMAC and constant-time compare", { group: "hot path" }, () => {
+  auth.verify(headers);
+});
+Deno.bench("read: UTF-8 decode and JSON.parse of Okta's body", { group: "hot path" }, () => {
+  JSON.parse(new TextDecoder().decode(bodyBytes));
+});
+Deno.bench("validate: zod parse into the domain request", { group: "hot path" }, () => {
+  parseOktaRequest(parsed);
+});
+Deno.bench("phone: libphonenumber parse, validity and type", { group: "hot path" }, () => {
+  phones.parse("+14155552671");
+});
+Deno.bench("abuse: one sliding-window take", { group: "hot path" }, async () => {
+  await limiter.take(`per_number:+1415555${counter++ % 10_000}`, { max: 5, windowMs: 900_000 });
+});
+Deno.bench("dedup: claim and complete in memory", { group: "hot path" }, async () => {
+  const id = `e${counter++}`;
+  await replays.claim(id, testDeadline());
+  await replays.complete(id, { delivery, maskedDestination: "+1******2671" });
+});
+Deno.bench("map: toOktaResponse and JSON.stringify", { group: "hot path" }, () => {
+  JSON.stringify(toOktaResponse(delivery, "bench-event"));
+});
+Deno.bench("log: one hook line, formatted", { group: "hot path" }, () => {
+  logger.info("hook", { eventId: "bench-event", channel: "sms", destination: "+1******2671", durationMs: 3 });
+});
+Deno.bench(
+  "trace: a span with attributes (no SDK registered: the API's no-op)",
+  { group: "hot path" },
+  () => {
+    const span = tracer.startSpan("deliver_otp", { attributes: { "otp.channel": "sms" } });
+    span.setAttribute("otp.outcome", "delivered");
+    span.end();
+    trace.getActiveSpan();
+  },
+);

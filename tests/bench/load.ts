@@ -1,0 +1,211 @@
+// `deno task bench`: this service against the floor (a bare proxy to the same fake 8x8), with tracing exported
+// and with tracing off, side by side in one run. Rounds alternate so the machine's noise hits every target alike.
+// Load comes from wrk (installed from Debian's packages when missing), one Okta request per unique eventId.
+import { oktaRequest } from "../support/okta_requests.ts";
+import { liveEnvironment, runDeno, type ServiceProcess, spawn, startMain } from "../support/subprocess.ts";
+
+const SECRET = "bench-okta-secret-0123456789";
+const CONNECTIONS = 32;
+const ROUND_SECONDS = 5;
+const ROUNDS = 3;
+const RSS_REQUESTS = 100_000;
+const HERE = new URL(".", import.meta.url).pathname;
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number;
+  readonly stop: () => Promise<unknown>;
+}
+
+interface WrkResult {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly non2xx: number;
+}
+
+async function ensureWrk(): Promise<void> {
+  const found = await new Deno.Command("sh", { args: ["-c", "command -v wrk"], stdout: "null" }).output();
+  if (found.success) return;
+  console.error("wrk is missing: installing it from Debian's packages");
+  const install = await new Deno.Command("sh", {
+    args: [
+      "-c",
+      "apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk)",
+    ],
+  }).output();
+  if (!install.success) throw new Error("could not install wrk; install it and run the bench again");
+}
+
+function firstLine(process: Deno.ChildProcess): Promise<string> {
+  return process.stdout.pipeThrough(new TextDecoderStream()).getReader().read().then(({ value }) =>
+    value!.split("\n")[0]!
+  );
+}
+
+// A Lua script that sends Okta's request with a fresh eventId each time, so nothing is a replay.
+async function luaScript(prefix: string): Promise<string> {
+  const request = oktaRequest({ phoneNumber: "+14155552671" }, "EVENT") as { data: Record<string, unknown> };
+  delete request.data.context; // a user's sign-in, not an Admin Console preview
+  const template = JSON.stringify(request).replace("EVENT", `${prefix}-%d`);
+  const path = await Deno.makeTempFile({ suffix: ".lua" });
+  await Deno.writeTextFile(
+    path,
+    `local counter = 0
+local template = [==[${template}]==]
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "${SECRET}"
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, string.format(template, counter))
+end
+`,
+  );
+  return path;
+}
+
+function milliseconds(text: string): number {
+  const match = /([\d.]+)(us|ms|s)/.exec(text);
+  if (match === null) throw new Error(`cannot read a duration in ${text}`);
+  const [, value, unit] = match;
+  return Number(value) * (unit === "us" ? 0.001 : unit === "s" ? 1000 : 1);
+}
+
+async function wrk(url: string, seconds: number, prefix: string): Promise<WrkResult> {
+  const script = await luaScript(prefix);
+  try {
+    const output = await new Deno.Command("wrk", {
+      args: ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, url],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(output.stdout);
+    const requests = /(\d+) requests in ([\d.]+)(ms|s)/.exec(text);
+    if (!output.success || requests === null) {
+      throw new Error(`wrk failed:\n${text}${new TextDecoder().decode(output.stderr)}`);
+    }
+    return {
+      requests: Number(requests[1]),
+      seconds: Number(requests[2]) / (requests[3] === "ms" ? 1000 : 1),
+      p50: milliseconds(/^\s+50%\s+(\S+)$/m.exec(text)?.[1] ?? `?${text}`),
+      p99: milliseconds(/^\s+99%\s+(\S+)$/m.exec(text)?.[1] ?? `?${text}`),
+      non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(text)?.[1] ?? 0),
+    };
+  } finally {
+    await Deno.remove(script);
+  }
+}
+
+// Deno reads /proc only with every permission; ps tells the same.
+async function rssKiB(pid: number): Promise<number> {
+  const output = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
+  return Number(new TextDecoder().decode(output.stdout).trim());
+}
+
+async function service(name: string, env: Record<string, string>): Promise<Target> {
+  const process: ServiceProcess = await startMain(env);
+  return { name, url: `${process.url}/telephony-hook`, pid: process.pid, stop: () => process.stop() };
+}
+
+await ensureWrk();
+const backends = runDeno(["run", "--allow-net=127.0.0.1", "--allow-read", `${HERE}backends.ts`], {});
+const fake = JSON.parse(await firstLine(backends));
+const settings = {
+  ...liveEnvironment(
+    { url: fake.eightByEight, apiKey: fake.apiKey, subaccountId: fake.subaccountId },
+    SECRET,
+  ),
+  // Every request goes to one number: the abuse limits would refuse nearly all of them.
+  RATE_LIMIT_PER_NUMBER: "off",
+  RATE_LIMIT_PER_USER: "off",
+};
+const floorProcess = spawn(Deno.execPath(), [
+  "run",
+  "--allow-net=127.0.0.1",
+  "--allow-env",
+  `${HERE}floor_proxy.ts`,
+], {
+  FLOOR_TARGET: `${fake.eightByEight}/api/v1/subaccounts/${fake.subaccountId}/messages`,
+  FLOOR_API_KEY: fake.apiKey,
+});
+const floorPort = JSON.parse(await firstLine(floorProcess)).port;
+const targets: Target[] = [
+  {
+    name: "floor (bare proxy)",
+    url: `http://127.0.0.1:${floorPort}/`,
+    pid: floorProcess.pid,
+    stop: async () => (floorProcess.kill(), await floorProcess.status),
+  },
+  await service("service, tracing exported", { ...settings, OTEL_EXPORTER_OTLP_ENDPOINT: fake.otlp }),
+  await service("service, tracing off", settings),
+];
+const traced = targets[1]!;
+
+const results = new Map<string, WrkResult[]>(targets.map((target) => [target.name, []]));
+let tracedRequests = 0;
+let rssAfterWarmUp = 0;
+let rssAfterAll = 0;
+try {
+  for (const target of targets) await wrk(target.url, 2, `warm-${target.name.length}`);
+  rssAfterWarmUp = await rssKiB(traced.pid);
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
+    for (const target of order) {
+      const result = await wrk(target.url, ROUND_SECONDS, `r${round}-${target.name.length}`);
+      results.get(target.name)!.push(result);
+      if (target === traced) tracedRequests += result.requests;
+    }
+  }
+  for (let extra = 0; tracedRequests < RSS_REQUESTS; extra++) {
+    tracedRequests += (await wrk(traced.url, ROUND_SECONDS, `rss${extra}`)).requests;
+  }
+  rssAfterAll = await rssKiB(traced.pid);
+  const metrics = await (await fetch(traced.url.replace("/telephony-hook", "/metrics"))).text();
+  const failed = metrics.split("\n").filter((line) =>
+    line.includes('outcome="') && !line.includes('outcome="delivered"')
+  );
+  if (failed.length > 0) {
+    console.log(`\n!!! The traced service answered something other than SUCCESSFUL:\n${failed.join("\n")}`);
+  }
+} finally {
+  for (const target of targets) await target.stop();
+  backends.kill();
+  await backends.status;
+}
+
+const rows = targets.map((target) => {
+  const runs = results.get(target.name)!;
+  const requests = runs.reduce((sum, run) => sum + run.requests, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+  const mean = (pick: (run: WrkResult) => number) =>
+    runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
+  return {
+    name: target.name,
+    rps: requests / seconds,
+    p50: mean((run) => run.p50),
+    p99: mean((run) => run.p99),
+    non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+  };
+});
+const floor = rows[0]!;
+console.log(
+  `\nwrk: 1 thread, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s per target\n`,
+);
+console.log("| target | req/s | p50 ms | p99 ms | req/s vs floor | p99 vs floor | non-2xx |");
+console.log("|---|---|---|---|---|---|---|");
+for (const row of rows) {
+  console.log(
+    `| ${row.name} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ` +
+      `${(row.rps / floor.rps).toFixed(2)}× | ${(row.p99 / floor.p99).toFixed(2)}× | ${row.non2xx} |`,
+  );
+}
+const growth = (rssAfterAll / rssAfterWarmUp - 1) * 100;
+console.log(
+  `\nTraced service RSS: ${(rssAfterWarmUp / 1024).toFixed(1)} MiB after warm-up, ` +
+    `${(rssAfterAll / 1024).toFixed(1)} MiB after ${tracedRequests} requests (${growth >= 0 ? "+" : ""}${
+      growth.toFixed(1)
+    }%).`,
+);
