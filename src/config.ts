@@ -24,6 +24,8 @@ export const CONFIG_VARIABLES = [
   "EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID",
   "EIGHTBYEIGHT_VOICE_BASE_URL",
   "EIGHTBYEIGHT_VOICE_PROFILE",
+  "EIGHTBYEIGHT_DLR_AUTH",
+  "EIGHTBYEIGHT_DLR_PATH",
   "REPLAY_STORE",
   "KV_URL",
   "ALLOWED_COUNTRIES",
@@ -121,6 +123,8 @@ export interface Config {
   readonly oauth?: OAuthConfig;
   readonly provider: ProviderConfig;
   readonly replays: ReplayConfig;
+  /** 8x8's delivery receipt webhook, when `EIGHTBYEIGHT_DLR_AUTH` turns it on. */
+  readonly receipts?: { readonly path: string; readonly authorization: string };
   /** Destination rules and rate limits, checked before any send. */
   readonly abuse: AbuseRules;
   readonly telemetry: TelemetryConfig;
@@ -249,6 +253,9 @@ const schema = z.object({
   )
     .default("en-US-Jenny"),
   // The specification: only "true", in any case, disables; anything else leaves the SDK on.
+  EIGHTBYEIGHT_DLR_AUTH: secret.optional(),
+  EIGHTBYEIGHT_DLR_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /8x8/delivery-receipts")
+    .default("/8x8/delivery-receipts"),
   REPLAY_STORE: z.enum(["memory", "kv"]).default("memory"),
   ALLOWED_COUNTRIES: countryList.optional(),
   BLOCKED_COUNTRIES: countryList.default(new Set()),
@@ -318,6 +325,11 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
   if (voiceGiven.length > 0 && !("EIGHTBYEIGHT_VOICE_SOURCE" in env)) {
     problems.push(`EIGHTBYEIGHT_VOICE_SOURCE (the caller ID) is required to use ${voiceGiven.join(", ")}`);
   }
+  if (
+    "EIGHTBYEIGHT_DLR_PATH" in env && env.EIGHTBYEIGHT_DLR_PATH === (env.OKTA_HOOK_PATH ?? "/telephony-hook")
+  ) {
+    problems.push("EIGHTBYEIGHT_DLR_PATH must differ from OKTA_HOOK_PATH");
+  }
   if ("OKTA_AUTH_SECRET_PREVIOUS" in env && !("OKTA_AUTH_SECRET" in env)) {
     problems.push("OKTA_AUTH_SECRET_PREVIOUS needs OKTA_AUTH_SECRET: it only extends a rotation");
   }
@@ -370,6 +382,9 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         perUser: values.RATE_LIMIT_PER_USER ?? undefined,
         perCountry: values.RATE_LIMIT_PER_COUNTRY ?? undefined,
       },
+      receipts: values.EIGHTBYEIGHT_DLR_AUTH === undefined
+        ? undefined
+        : { path: values.EIGHTBYEIGHT_DLR_PATH, authorization: values.EIGHTBYEIGHT_DLR_AUTH },
       replays: values.REPLAY_STORE === "kv" ? { kind: "kv", url: values.KV_URL } : { kind: "memory" },
       telemetry: {
         disabled: values.OTEL_SDK_DISABLED,

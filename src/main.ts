@@ -2,7 +2,12 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { createHeaderSecretAuth } from "./adapters/inbound/okta_auth/header_secret.ts";
 import { createOAuthBearerAuth } from "./adapters/inbound/okta_auth/oauth_bearer.ts";
-import { createRouter, type Handler, healthRoute } from "./adapters/inbound/http/router.ts";
+import { createRouter, type Handler, healthRoute, type Route } from "./adapters/inbound/http/router.ts";
+import {
+  createDeliveryLookup,
+  DELIVERIES_PREFIX,
+} from "./adapters/inbound/delivery_receipts/delivery_lookup.ts";
+import { createReceiptWebhook } from "./adapters/inbound/delivery_receipts/receipt_webhook.ts";
 import { errorResponse } from "./adapters/inbound/http/json_response.ts";
 import { createDeliveryMetrics } from "./adapters/inbound/http/metrics.ts";
 import { traceRoute } from "./adapters/inbound/http/server_span.ts";
@@ -19,14 +24,16 @@ import {
 } from "./adapters/outbound/json_log/json_logger.ts";
 import { startTelemetry } from "./adapters/outbound/opentelemetry/telemetry.ts";
 import { createLibphonenumberParser } from "./adapters/outbound/phone_numbers/libphonenumber.ts";
+import { createKvLedger } from "./adapters/outbound/deno_kv/delivery_ledger.ts";
 import { createKvRateLimiter } from "./adapters/outbound/deno_kv/rate_limiter.ts";
+import { createMemoryLedger } from "./adapters/outbound/memory/delivery_ledger.ts";
 import { createKvReplayStore } from "./adapters/outbound/deno_kv/replay_store.ts";
 import { createMemoryRateLimiter } from "./adapters/outbound/memory/rate_limiter.ts";
 import { createMemoryReplayStore } from "./adapters/outbound/memory/replay_store.ts";
 import { createSandboxSms, createSandboxVoice } from "./adapters/outbound/sandbox/sandbox.ts";
 import { type Config, loadConfig, readEnvironment } from "./config.ts";
 import type { HttpSpans } from "./adapters/tracing.ts";
-import type { RateLimiter, ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
+import type { DeliveryLedger, RateLimiter, ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
 
 const VERSION = denoJson.version;
 // With the default request budget (2.5 s) this keeps a stop under the 5 s Deno Deploy allows after SIGINT.
@@ -86,7 +93,7 @@ async function start(): Promise<void> {
       logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
       return errorResponse(500, "internal_error", "Internal error");
     },
-  }, createService(config, logger, { httpSpans: telemetry.httpSpans, replays, limiter }));
+  }, createService(config, logger, { httpSpans: telemetry.httpSpans, replays, limiter, kv }));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -114,14 +121,21 @@ export interface ServiceOptions {
   readonly httpSpans?: HttpSpans;
   readonly replays?: ReplayStore;
   readonly limiter?: RateLimiter;
+  /** The shared database, when the stores live in Deno KV. */
+  readonly kv?: Deno.Kv;
+  readonly ledger?: DeliveryLedger;
 }
 
 /** Wires the adapters for one configuration into the server's request handler. */
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Handler {
   const httpSpans = options.httpSpans ?? "service";
   const metrics = createDeliveryMetrics();
+  const authenticator = createAuthenticator(config, logger);
+  const ledger = config.receipts === undefined
+    ? undefined
+    : options.ledger ?? (options.kv === undefined ? createMemoryLedger() : createKvLedger(options.kv));
   const hook = createTelephonyHookHandler({
-    authenticator: createAuthenticator(config, logger),
+    authenticator,
     ports: {
       phoneNumbers: createLibphonenumberParser(),
       ...createSenders(config, logger, httpSpans),
@@ -130,12 +144,27 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     },
     logger,
     metrics,
+    ledger,
     budgetMs: config.budgetMs,
   });
+  const receiptRoutes: Route[] = config.receipts === undefined || ledger === undefined ? [] : [
+    traceRoute({
+      method: "POST",
+      path: config.receipts.path,
+      handler: createReceiptWebhook({
+        authorization: config.receipts.authorization,
+        ledger,
+        logger,
+        metrics,
+      }),
+    }, httpSpans),
+    { method: "GET", path: `${DELIVERIES_PREFIX}*`, handler: createDeliveryLookup(authenticator, ledger) },
+  ];
   return createRouter([
     traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans),
     healthRoute({ version: VERSION, mode: config.provider.kind }),
     metrics.route,
+    ...receiptRoutes,
   ]);
 }
 

@@ -23,6 +23,7 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
       authSecretGenerated: true,
       oauth: undefined,
       provider: { kind: "sandbox" },
+      receipts: undefined,
       replays: { kind: "memory" },
       abuse: {
         allowedCountries: undefined,
@@ -287,4 +288,20 @@ Deno.test("[config] OAuth hook authentication replaces the header secret", async
     const stray = loadConfig({ OKTA_OAUTH_SCOPE: "x" }, generated);
     assert.ok(!stray.ok && /need OKTA_OAUTH_ISSUER/.test(stray.problems[0]!));
   });
+});
+
+Deno.test("[config] delivery receipts are on with EIGHTBYEIGHT_DLR_AUTH, on a path apart from the hook", () => {
+  const on = loadConfig({ EIGHTBYEIGHT_DLR_AUTH: "Bearer dlr-webhook-token-0123456789" }, generated);
+  assert.ok(on.ok);
+  assert.deepEqual(on.config.receipts, {
+    path: "/8x8/delivery-receipts",
+    authorization: "Bearer dlr-webhook-token-0123456789",
+  });
+  const clash = loadConfig({
+    EIGHTBYEIGHT_DLR_AUTH: "Bearer dlr-webhook-token-0123456789",
+    EIGHTBYEIGHT_DLR_PATH: "/telephony-hook",
+  }, generated);
+  assert.ok(!clash.ok && /must differ from OKTA_HOOK_PATH/.test(clash.problems[0]!));
+  const short = loadConfig({ EIGHTBYEIGHT_DLR_AUTH: "short" }, generated);
+  assert.ok(!short.ok && /EIGHTBYEIGHT_DLR_AUTH must be at least 16/.test(short.problems[0]!));
 });

@@ -1,6 +1,14 @@
 // What the adapters share for tracing. They use only `@opentelemetry/api`: whichever SDK is registered
 // (ours, Deno's runtime, or none) receives the spans, and with none every call is a cheap no-op.
-import { context, propagation, type Span, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  type Span,
+  type SpanContext,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 
 /** The tracer every adapter uses; it follows whatever provider is registered, even if registered later. */
 export const tracer = trace.getTracer("okta-8x8-telephony-hook");
@@ -34,4 +42,24 @@ export function markFailed(span: Span, reason: string, error?: unknown): void {
   if (error !== undefined) {
     span.recordException({ name: error instanceof Error ? error.name : "Error", message: reason });
   }
+}
+
+/** The W3C `traceparent` of a span, or undefined when tracing is off (the span is not a real one). */
+export function traceParentOf(span: Span | undefined): string | undefined {
+  const context = span?.spanContext();
+  if (context === undefined || !isSpanContextValid(context)) return undefined;
+  return `00-${context.traceId}-${context.spanId}-0${context.traceFlags & 1}`;
+}
+
+/** Reads a W3C `traceparent` back into a span context, for a link. */
+export function spanContextOf(traceParent: string | undefined): SpanContext | undefined {
+  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(traceParent ?? "");
+  if (match === null) return undefined;
+  const context = {
+    traceId: match[1]!,
+    spanId: match[2]!,
+    traceFlags: parseInt(match[3]!, 16),
+    isRemote: true,
+  };
+  return isSpanContextValid(context) ? context : undefined;
 }

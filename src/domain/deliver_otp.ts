@@ -8,6 +8,8 @@ import type { Deadline, DeliveryPorts, OnceDeliveryPorts } from "./ports.ts";
 export interface DeliveryAttempt {
   readonly delivery: Delivery;
   readonly maskedDestination: string;
+  /** The destination's country calling code, when the number could be read. */
+  readonly countryCallingCode?: string;
   /** True when this result was first given to an earlier copy of the same request. */
   readonly replayed?: boolean;
 }
@@ -25,24 +27,23 @@ export async function deliverOtp(
   if (to === undefined) {
     return { delivery: failed("invalid_phone_number"), maskedDestination: UNPARSABLE_NUMBER_MASK };
   }
-  const maskedDestination = maskPhoneNumber(to);
+  const attempt = (delivery: Delivery): DeliveryAttempt => ({
+    delivery,
+    maskedDestination: maskPhoneNumber(to),
+    countryCallingCode: to.countryCallingCode,
+  });
   if (ports.abuse !== undefined) {
     const refusal = await refusalFor(request, to, ports.abuse.rules, ports.abuse.limiter);
-    if (refusal !== undefined) {
-      return { delivery: failed(refusal.reason, { metadata: { rule: refusal.rule } }), maskedDestination };
-    }
+    if (refusal !== undefined) return attempt(failed(refusal.reason, { metadata: { rule: refusal.rule } }));
   }
   if (request.channel === "voice") {
     // Never send an SMS in place of a call: the user chose voice, and the caller may have another route.
-    if (ports.voice === undefined) return { delivery: failed("channel_not_configured"), maskedDestination };
+    if (ports.voice === undefined) return attempt(failed("channel_not_configured"));
     const { eventId, otpCode, locale, expiresAt } = request;
-    return {
-      delivery: await ports.voice.call({ eventId, to, otpCode, locale, expiresAt }, deadline),
-      maskedDestination,
-    };
+    return attempt(await ports.voice.call({ eventId, to, otpCode, locale, expiresAt }, deadline));
   }
   const message = { eventId: request.eventId, to, text: smsText(request), expiresAt: request.expiresAt };
-  return { delivery: await ports.sms.send(message, deadline), maskedDestination };
+  return attempt(await ports.sms.send(message, deadline));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { AbuseRules, RateLimit } from "./abuse_policy.ts";
 import type { DeliveryAttempt } from "./deliver_otp.ts";
 import type { Delivery } from "./delivery.ts";
 import type { PhoneNumber } from "./otp_request.ts";
+import type { DeliveryRecord, ReceiptResult, ReceiptStatus, SentRecord } from "./receipts.ts";
 
 /** The time a request has left. Every call to the outside world stays inside it. */
 export interface Deadline {
@@ -54,6 +55,16 @@ export interface PhoneNumbers {
 export interface RateLimiter {
   /** Counts one more for `key` and returns true, or returns false (counting nothing) when the limit is reached. */
   take(key: string, limit: RateLimit): Promise<boolean>;
+}
+
+/** Joins delivery receipts to the passcodes this service sent, for as long as the provider sends receipts. */
+export interface DeliveryLedger {
+  /** Remembers a sent passcode under the provider's id. */
+  remember(sent: SentRecord): Promise<void>;
+  /** Records a receipt, once per message and state, however often the provider retries it. */
+  record(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult>;
+  /** The passcode sent for an event, with its latest receipt. */
+  lookup(eventId: string): Promise<DeliveryRecord | undefined>;
 }
 
 /** What a replay store says about an event id. */

@@ -32,7 +32,11 @@ function otpRequest(changes: Partial<OtpRequest> = {}): OtpRequest {
 Deno.test("[deliver otp] sends the rendered text to the normalised number and returns the sender's result", async () => {
   const sms = recordingSmsSender(DELIVERED);
   const attempt = await deliverOtp(otpRequest(), { phoneNumbers, sms }, testDeadline());
-  assert.deepEqual(attempt, { delivery: DELIVERED, maskedDestination: "+1******1234" });
+  assert.deepEqual(attempt, {
+    delivery: DELIVERED,
+    maskedDestination: "+1******1234",
+    countryCallingCode: "1",
+  });
   assert.deepEqual(sms.sent, [{
     eventId: "evt-1",
     to: knownNumber,
@@ -68,7 +72,11 @@ Deno.test("[deliver otp] a voice request places one call with the code and local
   const voice = recordingVoiceCaller(DELIVERED);
   const request = otpRequest({ channel: "voice", locale: "EN-US" });
   const attempt = await deliverOtp(request, { phoneNumbers, sms, voice }, testDeadline());
-  assert.deepEqual(attempt, { delivery: DELIVERED, maskedDestination: "+1******1234" });
+  assert.deepEqual(attempt, {
+    delivery: DELIVERED,
+    maskedDestination: "+1******1234",
+    countryCallingCode: "1",
+  });
   assert.deepEqual(voice.calls, [{
     eventId: "evt-1",
     to: knownNumber,

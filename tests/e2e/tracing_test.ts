@@ -2,6 +2,7 @@
 // decoded spans must form one trace from Okta's call to 8x8's, carry no personal data, and survive a SIGTERM.
 import assert from "node:assert/strict";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
+import { postReceipt, receiptFor } from "../fakes/fake_8x8_receipts.ts";
 import { type ExportedSpan, KIND, type OtlpReceiver, startOtlpReceiver } from "../fakes/otlp_receiver.ts";
 import { oktaRequest, PREVIEW_OTP, PREVIEW_PHONE, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
 import { liveEnvironment, type ServiceProcess, startMain } from "../support/subprocess.ts";
@@ -277,3 +278,30 @@ Deno.test("[tracing] an abuse refusal is traced with its reason and rule, and no
     assert.equal(byKind(receiver.spans, INCOMING_TRACE, KIND.CLIENT).length, 0);
     assert.equal(fake.requests.length, 0);
   }));
+
+Deno.test("[tracing] a delivery receipt is a span in its own trace, linked to the hook request that sent the SMS", () =>
+  withRig(
+    { EIGHTBYEIGHT_DLR_AUTH: "Bearer dlr-webhook-token-0123456789" },
+    async ({ fake, receiver, service, hook }) => {
+      await json(
+        await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
+      );
+      await receiver.waitFor(completeTrace(INCOMING_TRACE));
+      const [server] = byKind(receiver.spans, INCOMING_TRACE, KIND.SERVER);
+      const receipt = receiptFor(fake.sent[0]!, "undelivered", 3);
+      const target = {
+        url: `${service.url}/8x8/delivery-receipts`,
+        authorization: "Bearer dlr-webhook-token-0123456789",
+      };
+      assert.deepEqual(await postReceipt(target, receipt, []), [200]);
+      await receiver.waitFor((spans) => spans.some((span) => span.name === "8x8 delivery receipt"));
+      const span = receiver.spans.find((span) => span.name === "8x8 delivery receipt")!;
+      assert.notEqual(span.traceId, INCOMING_TRACE, "its own trace");
+      assert.deepEqual(span.links, [{ traceId: INCOMING_TRACE, spanId: server!.spanId }]);
+      assert.equal(span.attributes["dlr.state"], "undelivered");
+      assert.equal(span.attributes["dlr.error_code"], 3);
+      assert.equal(span.attributes["okta.event_id"], "uS5871kJThSsU8qlA1LTcg");
+      assert.equal(span.attributes["otp.destination"], "+98****3210");
+      assert.equal(span.statusCode, 2);
+    },
+  ));

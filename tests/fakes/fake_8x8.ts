@@ -9,6 +9,7 @@ import {
   type VoiceScenario,
   voiceViolations,
 } from "./fake_8x8_voice.ts";
+import type { SentMessage } from "./fake_8x8_receipts.ts";
 import { resolve, type Schema, violations } from "./json_schema.ts";
 
 const SMS_API = JSON.parse(
@@ -56,6 +57,8 @@ export interface Fake8x8 {
   readonly subaccountId: string;
   readonly voiceSubaccountId: string;
   readonly requests: readonly RecordedRequest[];
+  /** Every SMS the fake accepted, with the umid it gave it: what delivery receipts are about. */
+  readonly sent: readonly SentMessage[];
   /** Answers every following send this way (default "queued"). */
   answerWith(scenario: Fake8x8Scenario): void;
   /** Answers the next sends with these, in order, before going back to the standing scenario. */
@@ -73,6 +76,7 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
   const subaccountId = options.subaccountId ?? "acme_otp";
   const voiceSubaccountId = "acme_voice";
   const requests: RecordedRequest[] = [];
+  const sent: SentMessage[] = [];
   const waiters: ((request: RecordedRequest) => void)[] = [];
   const hanging: ((value: unknown) => void)[] = [];
   const held: (() => void)[] = [];
@@ -94,7 +98,7 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
       const refused = makeCallFirst(recorded.body);
       if (refused !== undefined) return refused;
     }
-    const scenario = upcoming.shift() ?? standing;
+    let scenario = upcoming.shift() ?? standing;
     if (scenario === "hang") {
       // Never answers while running: the caller's deadline must end the call. Released on close.
       await new Promise((release) => hanging.push(release));
@@ -103,9 +107,14 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
     if (scenario === "held") {
       // A slow 8x8: answers only when the test says so.
       await new Promise<void>((release) => held.push(release));
-      return answer("queued", recorded);
+      scenario = "queued";
     }
-    return (voice ? voiceAnswer(scenario) : undefined) ?? answer(scenario, recorded);
+    const response = (voice ? voiceAnswer(scenario) : undefined) ?? answer(scenario, recorded);
+    if (!voice && scenario === "queued") {
+      const { umid } = await response.clone().json();
+      sent.push({ umid, subAccountId: subaccountId, body: recorded.body as SentMessage["body"] });
+    }
+    return response;
   });
 
   return {
@@ -114,6 +123,7 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
     subaccountId,
     voiceSubaccountId,
     requests,
+    sent,
     answerWith: (next) => void (standing = next),
     answerNext: (...next) => void upcoming.push(...next),
     releaseHeld: () => held.splice(0).forEach((release) => release()),

@@ -16,6 +16,7 @@ export interface ExportedSpan {
   /** OTLP's status code: 0 unset, 1 ok, 2 error. */
   readonly statusCode: number;
   readonly events: readonly { name: string; attributes: Readonly<Record<string, AttributeValue>> }[];
+  readonly links: readonly { traceId: string; spanId: string }[];
   readonly resource: Readonly<Record<string, AttributeValue>>;
 }
 
@@ -50,6 +51,7 @@ type OtlpSpan = {
   attributes?: KeyValue[];
   status?: { code?: number };
   events?: { name: string; attributes?: KeyValue[] }[];
+  links?: { traceId: string; spanId: string }[];
 };
 type TraceRequest = {
   resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: OtlpSpan[] }[] }[];
@@ -109,6 +111,7 @@ function decodeSpans(request: TraceRequest): ExportedSpan[] {
         kind: span.kind,
         attributes: attributesOf(span.attributes),
         statusCode: span.status?.code ?? 0,
+        links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
         events: (span.events ?? []).map((event) => ({
           name: event.name,
           attributes: attributesOf(event.attributes),

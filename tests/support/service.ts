@@ -1,6 +1,6 @@
 // Runs the real service handler, wired by main.ts, on loopback with a fake 8x8 behind it.
 import { type Config, type Environment, loadConfig } from "../../src/config.ts";
-import type { RateLimiter, ReplayStore } from "../../src/domain/ports.ts";
+import type { DeliveryLedger, RateLimiter, ReplayStore } from "../../src/domain/ports.ts";
 import { createService } from "../../src/main.ts";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
 import { capturedLogger } from "./fakes.ts";
@@ -22,6 +22,7 @@ export interface RunningService {
 export interface ServiceSetup {
   readonly replays?: ReplayStore;
   readonly limiter?: RateLimiter;
+  readonly ledger?: DeliveryLedger;
   /** A fake 8x8 to share with another service instance; the service closes it only if it made it. */
   readonly fake?: Fake8x8;
   /** Turns 8x8 voice on, with the fake's voice subaccount. */
@@ -58,7 +59,11 @@ export function startService(setup: ServiceSetup = {}): RunningService {
   const logger = capturedLogger();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
-    createService(result.config, logger, { replays: setup.replays, limiter: setup.limiter }),
+    createService(result.config, logger, {
+      replays: setup.replays,
+      limiter: setup.limiter,
+      ledger: setup.ledger,
+    }),
   );
   const url = `http://127.0.0.1:${server.addr.port}`;
   return {

@@ -36,3 +36,37 @@ export async function readBodyWithin(
 export function isJsonContentType(contentType: string | null): boolean {
   return contentType !== null && /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(contentType);
 }
+
+/** Why a body was refused before it was understood. */
+export interface BodyRefusal {
+  readonly ok: false;
+  readonly status: 400 | 413 | 415;
+  readonly code: "invalid_json" | "payload_too_large" | "unsupported_media_type";
+  readonly summary: string;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Reads a JSON body of at most `limit` bytes: content type, size and syntax each refused with their own status. */
+export async function readJson(
+  request: Request,
+  limit: number,
+): Promise<{ ok: true; body: unknown } | BodyRefusal> {
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    return { ok: false, status: 415, code: "unsupported_media_type", summary: "Send application/json" };
+  }
+  const bytes = await readBodyWithin(request, limit);
+  if (bytes === TOO_LARGE) {
+    return {
+      ok: false,
+      status: 413,
+      code: "payload_too_large",
+      summary: `The body must be at most ${limit} bytes`,
+    };
+  }
+  try {
+    return { ok: true, body: JSON.parse(utf8.decode(bytes)) };
+  } catch {
+    return { ok: false, status: 400, code: "invalid_json", summary: "The body is not valid JSON" };
+  }
+}

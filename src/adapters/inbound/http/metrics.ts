@@ -1,33 +1,46 @@
 import type { Route } from "./router.ts";
 
-/** Counts every hook outcome, so operators see refusals and failures by reason without reading logs. */
+/** Counts hook outcomes and delivery receipts, so operators see refusals, failures and carrier verdicts by reason. */
 export interface DeliveryMetrics {
   record(channel: string, outcome: string, reason: string | undefined): void;
+  /** A carrier's verdict, by state and destination country calling code. */
+  recordReceipt(state: string, countryCallingCode: string): void;
   /** `GET /metrics` in Prometheus' text format. Only counts: no number, id or code ever appears here. */
   readonly route: Route;
 }
 
 /** Counters in this process; a Prometheus scrape (or a human with curl) reads them. */
 export function createDeliveryMetrics(): DeliveryMetrics {
-  const counts = new Map<string, number>();
+  const deliveries = new Map<string, number>();
+  const receipts = new Map<string, number>();
+  const count = (counts: Map<string, number>, labels: string) =>
+    counts.set(labels, (counts.get(labels) ?? 0) + 1);
+  const lines = (name: string, counts: Map<string, number>) =>
+    [...counts].sort().map(([labels, value]) => `${name}{${labels}} ${value}`);
   return {
-    record(channel, outcome, reason) {
-      const labels = `channel="${channel}",outcome="${outcome}",reason="${reason ?? ""}"`;
-      counts.set(labels, (counts.get(labels) ?? 0) + 1);
-    },
+    record: (channel, outcome, reason) =>
+      void count(deliveries, `channel="${channel}",outcome="${outcome}",reason="${reason ?? ""}"`),
+    recordReceipt: (state, countryCallingCode) =>
+      void count(receipts, `state="${label(state)}",country_calling_code="${label(countryCallingCode)}"`),
     route: {
       method: "GET",
       path: "/metrics",
       handler: () => {
-        const lines = [
+        const text = [
           "# HELP otp_deliveries_total Passcode requests by channel, outcome and reason (refusals included).",
           "# TYPE otp_deliveries_total counter",
-          ...[...counts].sort().map(([labels, count]) => `otp_deliveries_total{${labels}} ${count}`),
-        ];
-        return new Response(`${lines.join("\n")}\n`, {
-          headers: { "content-type": "text/plain; version=0.0.4" },
-        });
+          ...lines("otp_deliveries_total", deliveries),
+          "# HELP otp_receipts_total Carrier delivery receipts by state and destination country calling code.",
+          "# TYPE otp_receipts_total counter",
+          ...lines("otp_receipts_total", receipts),
+        ].join("\n");
+        return new Response(`${text}\n`, { headers: { "content-type": "text/plain; version=0.0.4" } });
       },
     },
   };
+}
+
+// Receipt states come from outside: keep a label to plain characters so the exposition format stays valid.
+function label(value: string): string {
+  return value.replace(/[^\w.-]/g, "_").slice(0, 64);
 }

@@ -1,7 +1,9 @@
 import { trace } from "@opentelemetry/api";
-import type { Deadline, OnceDeliveryPorts } from "../../../domain/ports.ts";
+import type { Deadline, DeliveryLedger, OnceDeliveryPorts } from "../../../domain/ports.ts";
+import type { SentRecord } from "../../../domain/receipts.ts";
+import { traceParentOf } from "../../tracing.ts";
 import type { Logger } from "../../outbound/json_log/json_logger.ts";
-import { isJsonContentType, readBodyWithin, TOO_LARGE } from "../http/body.ts";
+import { readJson } from "../http/body.ts";
 import { startDeadline } from "../http/deadline.ts";
 import type { DeliveryMetrics } from "../http/metrics.ts";
 import {
@@ -31,6 +33,10 @@ export interface HookDeps {
   readonly budgetMs?: number;
   /** Counts outcomes for `/metrics`. */
   readonly metrics?: DeliveryMetrics;
+  /** Remembers sent SMS so that 8x8's delivery receipts can be joined to them; absent when receipts are off. */
+  readonly ledger?: DeliveryLedger;
+  /** Milliseconds since the epoch, for the ledger. */
+  readonly wallClock?: () => number;
   /** Milliseconds from an arbitrary origin, for durations. */
   readonly now?: () => number;
 }
@@ -38,7 +44,6 @@ export interface HookDeps {
 /** Okta's request is a few hundred bytes; anything near this limit is not Okta. */
 export const MAX_BODY_BYTES = 64 * 1024;
 const DEFAULT_BUDGET_MS = 2_500;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * The telephony hook endpoint: authenticate, validate, deliver, answer. Every delivery outcome is a 200
@@ -62,6 +67,18 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
     }
   };
 
+  // A ledger that cannot be written costs the receipt join, never the user's passcode.
+  async function remember(sent: SentRecord): Promise<void> {
+    try {
+      await deps.ledger!.remember(sent);
+    } catch (error) {
+      deps.logger.warn("store_problem", {
+        store: "ledger",
+        name: error instanceof Error ? error.name : typeof error,
+      });
+    }
+  }
+
   async function handle(request: Request, started: number, deadline: Deadline): Promise<Response> {
     const auth = await deps.authenticator.verify(request.headers);
     if (!auth.ok) {
@@ -80,11 +97,21 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
     const serverSpan = trace.getActiveSpan();
     serverSpan?.setAttribute("okta.event_id", event.eventId);
     if (event.requestType) serverSpan?.setAttribute("okta.request_type", event.requestType);
-    const { delivery, maskedDestination, replayed } = await deliverOtpTraced(
+    const { delivery, maskedDestination, countryCallingCode, replayed } = await deliverOtpTraced(
       otpRequest,
       deps.ports,
       deadline,
     );
+    if (deps.ledger && delivery.outcome === "delivered" && otpRequest.channel === "sms" && !replayed) {
+      await remember({
+        transactionId: delivery.transactionId,
+        eventId: event.eventId,
+        maskedDestination,
+        countryCallingCode: countryCallingCode ?? "",
+        sentAt: (deps.wallClock ?? Date.now)(),
+        traceParent: traceParentOf(serverSpan),
+      });
+    }
     const reason = delivery.outcome === "delivered" ? undefined : delivery.reason;
     deps.metrics?.record(otpRequest.channel, delivery.outcome, reason);
     deps.logger.info("hook", {
@@ -119,32 +146,12 @@ interface Refusal {
 async function readHookRequest(
   request: Request,
 ): Promise<Extract<ParsedHookRequest, { ok: true }> | Refusal> {
-  if (!isJsonContentType(request.headers.get("content-type"))) {
-    return { ok: false, status: 415, code: "unsupported_media_type", summary: "Send application/json" };
-  }
-  const bytes = await readBodyWithin(request, MAX_BODY_BYTES);
-  if (bytes === TOO_LARGE) {
-    const summary = `The body must be at most ${MAX_BODY_BYTES} bytes`;
-    return { ok: false, status: 413, code: "payload_too_large", summary };
-  }
-  const body = parseJson(bytes);
-  if (body === INVALID_JSON) {
-    return { ok: false, status: 400, code: "invalid_json", summary: "The body is not valid JSON" };
-  }
-  const parsed = parseOktaRequest(body);
+  const read = await readJson(request, MAX_BODY_BYTES);
+  if (!read.ok) return read;
+  const parsed = parseOktaRequest(read.body);
   if (parsed.ok) return parsed;
   const summary = "The body is not a telephony hook request";
   return { ok: false, status: 400, code: "invalid_request", summary, causes: parsed.problems };
-}
-
-const INVALID_JSON = Symbol("invalid json");
-
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(utf8.decode(bytes));
-  } catch {
-    return INVALID_JSON;
-  }
 }
 
 function elapsed(now: () => number, started: number): number {

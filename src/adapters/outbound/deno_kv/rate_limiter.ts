@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { RateLimit } from "../../../domain/abuse_policy.ts";
 import type { RateLimiter } from "../../../domain/ports.ts";
+import { whenUnlocked } from "./locked.ts";
 
 /** Settings for `createKvRateLimiter`. */
 export interface KvRateLimiterOptions {
@@ -39,23 +40,16 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
   return {
     async take(subject: string, limit: RateLimit): Promise<boolean> {
       const key = keyOf(subject);
-      let lastError: unknown = new Error("the rate limit store stayed contended");
-      for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-        try {
-          const taken = await tryTake(key, limit);
+      try {
+        for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
+          const taken = await whenUnlocked(() => tryTake(key, limit));
           if (taken !== "retry") return taken;
-        } catch (error) {
-          // Another process may hold SQLite's write lock; anything else will not pass by retrying.
-          if (!String((error as Error)?.message).includes("database is locked")) {
-            lastError = error;
-            break;
-          }
-          lastError = error;
         }
-        await new Promise((resolve) => setTimeout(resolve, attempt * 2));
+        throw new Error("the rate limit store stayed contended");
+      } catch (error) {
+        options.onStoreError?.(error);
+        return true;
       }
-      options.onStoreError?.(lastError);
-      return true;
     },
   };
 }

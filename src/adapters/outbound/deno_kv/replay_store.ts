@@ -1,5 +1,6 @@
 import type { DeliveryAttempt } from "../../../domain/deliver_otp.ts";
 import type { Claim, Deadline, ReplayStore } from "../../../domain/ports.ts";
+import { whenUnlocked } from "./locked.ts";
 
 /** Settings for `createKvReplayStore`. */
 export interface KvReplayOptions {
@@ -82,16 +83,4 @@ export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}):
       return orReport(() => whenUnlocked(() => kv.delete(keyOf(eventId))), undefined);
     },
   };
-}
-
-// Several processes on one local database file take turns at SQLite's write lock; a brief wait gets it.
-async function whenUnlocked<T>(write: () => Promise<T>): Promise<T> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      if (attempt >= 20 || !String((error as Error).message).includes("database is locked")) throw error;
-      await new Promise((resolve) => setTimeout(resolve, attempt * 5));
-    }
-  }
 }

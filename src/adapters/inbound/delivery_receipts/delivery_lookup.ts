@@ -1,0 +1,39 @@
+import type { DeliveryLedger } from "../../../domain/ports.ts";
+import { errorResponse, jsonResponse } from "../http/json_response.ts";
+import type { HookAuthenticator } from "../okta_hook/telephony_hook.ts";
+
+/** The path prefix of the lookup: `GET /deliveries/{eventId}`. */
+export const DELIVERIES_PREFIX = "/deliveries/";
+
+/**
+ * `GET /deliveries/{eventId}`, authenticated like the hook: whether the passcode for one Okta event reached the
+ * phone, for a help desk without access to Jaeger. Only the masked number is returned.
+ */
+export function createDeliveryLookup(
+  authenticator: HookAuthenticator,
+  ledger: DeliveryLedger,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    if (!(await authenticator.verify(request.headers)).ok) {
+      return errorResponse(401, "unauthorized", "Missing or wrong credentials");
+    }
+    const path = new URL(request.url).pathname;
+    const eventId = decodeURIComponent(
+      path.slice(path.indexOf(DELIVERIES_PREFIX) + DELIVERIES_PREFIX.length),
+    );
+    const record = /^[\x21-\x7E]{1,128}$/.test(eventId) ? await ledger.lookup(eventId) : undefined;
+    if (record === undefined) {
+      return errorResponse(404, "not_found", "No SMS sent for this event is remembered");
+    }
+    return jsonResponse({
+      eventId: record.eventId,
+      transactionId: record.transactionId,
+      destination: record.maskedDestination,
+      sentAt: new Date(record.sentAt).toISOString(),
+      state: record.status?.state ?? "sent",
+      detail: record.status?.detail,
+      errorCode: record.status?.errorCode,
+      updatedAt: record.updatedAt === undefined ? undefined : new Date(record.updatedAt).toISOString(),
+    });
+  };
+}

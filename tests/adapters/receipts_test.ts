@@ -1,0 +1,145 @@
+// 8x8's delivery receipts, posted the way 8x8 posts them, joined to the hook request that sent each SMS.
+import assert from "node:assert/strict";
+import { createKvLedger } from "../../src/adapters/outbound/deno_kv/delivery_ledger.ts";
+import { postReceipt, receiptFor } from "../fakes/fake_8x8_receipts.ts";
+import { oktaRequest } from "../support/okta_requests.ts";
+import { type RunningService, SECRET, type ServiceSetup, startService } from "../support/service.ts";
+
+const DLR_AUTH = "Bearer dlr-webhook-token-0123456789";
+const NO_RETRIES: number[] = [];
+
+async function withService(setup: ServiceSetup, test: (service: RunningService) => Promise<void>) {
+  const service = startService({ ...setup, env: { EIGHTBYEIGHT_DLR_AUTH: DLR_AUTH, ...setup.env } });
+  try {
+    await test(service);
+  } finally {
+    await service.close();
+  }
+}
+
+const target = (service: RunningService, authorization = DLR_AUTH) => ({
+  url: `${service.url}/8x8/delivery-receipts`,
+  authorization,
+});
+
+async function send(service: RunningService, eventId: string, phoneNumber = "+14155552671") {
+  const response = await service.post(JSON.stringify(oktaRequest({ phoneNumber }, eventId)));
+  assert.equal((await response.json()).commands[0].value[0].status, "SUCCESSFUL");
+  return service.fake.sent.at(-1)!;
+}
+
+Deno.test("[receipts] a receipt posted three times is recorded once, counted, logged masked, and can be looked up", () =>
+  withService({}, async (service) => {
+    const message = await send(service, "evt-dlr-1");
+    const receipt = receiptFor(message, "delivered");
+    for (let copy = 0; copy < 3; copy++) {
+      assert.deepEqual(await postReceipt(target(service), receipt, NO_RETRIES), [200]);
+    }
+
+    const logged = service.logLines.filter((line) => line.includes(`"event":"delivery_receipt"`));
+    assert.equal(logged.length, 1);
+    const line = JSON.parse(logged[0]!);
+    assert.equal(line.eventId, "evt-dlr-1");
+    assert.equal(line.umid, message.umid);
+    assert.equal(line.state, "delivered");
+    assert.equal(line.destination, "+1******2671");
+    assert.ok(
+      !service.logLines.join("\n").includes("4155552671"),
+      "the receipt's full number is never logged",
+    );
+
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.match(metrics, /otp_receipts_total\{state="delivered",country_calling_code="1"\} 1/);
+
+    const lookup = await fetch(`${service.url}/deliveries/evt-dlr-1`, { headers: { authorization: SECRET } });
+    const record = await lookup.json();
+    assert.equal(lookup.status, 200);
+    assert.equal(record.state, "delivered");
+    assert.equal(record.detail, "delivered_to_recipient");
+    assert.equal(record.transactionId, message.umid);
+    assert.equal(record.destination, "+1******2671");
+  }));
+
+Deno.test("[receipts] a later state is recorded too; the lookup shows the latest", () =>
+  withService({}, async (service) => {
+    const message = await send(service, "evt-dlr-2");
+    await postReceipt(target(service), receiptFor(message, "sent"), NO_RETRIES);
+    await postReceipt(target(service), receiptFor(message, "undelivered", 3), NO_RETRIES);
+    const record =
+      await (await fetch(`${service.url}/deliveries/evt-dlr-2`, { headers: { authorization: SECRET } }))
+        .json();
+    assert.deepEqual([record.state, record.detail, record.errorCode], [
+      "undelivered",
+      "rejected_by_operator",
+      3,
+    ]);
+    assert.equal(service.logLines.filter((line) => line.includes(`"event":"delivery_receipt"`)).length, 2);
+  }));
+
+Deno.test("[receipts] wrong auth is 401 and 8x8 retries it; a malformed body is 400; other events are acknowledged", () =>
+  withService({}, async (service) => {
+    const message = await send(service, "evt-dlr-3");
+    const receipt = receiptFor(message, "delivered");
+    assert.deepEqual(await postReceipt(target(service, "Bearer wrong-token-000000"), receipt, [0, 0]), [
+      401,
+      401,
+      401,
+    ]);
+    const malformed = await postReceipt(
+      target(service),
+      { eventType: "outbound_message_status_changed" },
+      NO_RETRIES,
+    );
+    assert.deepEqual(malformed, [400]);
+    assert.deepEqual(await postReceipt(target(service), "{not json", NO_RETRIES), [400]);
+    assert.deepEqual(
+      await postReceipt(target(service), { ...receipt, eventType: "inbound_message_received" }, NO_RETRIES),
+      [
+        200,
+      ],
+    );
+    const unknown = receiptFor({ ...message, umid: "00000000-0000-0000-0000-000000000000" }, "delivered");
+    assert.deepEqual(await postReceipt(target(service), unknown, NO_RETRIES), [200]);
+    assert.equal(service.logLines.filter((line) => line.includes(`"event":"delivery_receipt"`)).length, 0);
+  }));
+
+Deno.test("[receipts] the lookup needs the hook's credentials and answers 404 for an unknown event", () =>
+  withService({}, async (service) => {
+    await send(service, "evt-dlr-4");
+    const anonymous = await fetch(`${service.url}/deliveries/evt-dlr-4`);
+    assert.equal(anonymous.status, 401);
+    await anonymous.body?.cancel();
+    const unknown = await fetch(`${service.url}/deliveries/evt-nobody`, {
+      headers: { authorization: SECRET },
+    });
+    assert.equal(unknown.status, 404);
+    await unknown.body?.cancel();
+  }));
+
+Deno.test("[receipts] with Deno KV, a receipt reaching another instance still finds the send", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "ledger-kv-" });
+  const kvs = [await Deno.openKv(`${folder}/ledger.sqlite`), await Deno.openKv(`${folder}/ledger.sqlite`)];
+  const env = { EIGHTBYEIGHT_DLR_AUTH: DLR_AUTH };
+  const one = startService({ env, ledger: createKvLedger(kvs[0]!) });
+  const two = startService({ env, ledger: createKvLedger(kvs[1]!), fake: one.fake });
+  try {
+    const message = await send(one, "evt-dlr-kv");
+    const receipt = receiptFor(message, "delivered");
+    const statuses = await Promise.all(
+      [0, 1, 2].map((copy) => postReceipt(target(copy % 2 ? one : two), receipt, NO_RETRIES)),
+    );
+    assert.deepEqual(statuses, [[200], [200], [200]]);
+    const recorded = [...one.logLines, ...two.logLines].filter((line) =>
+      line.includes(`"event":"delivery_receipt"`)
+    );
+    assert.equal(recorded.length, 1, "recorded once across both instances");
+    const record =
+      await (await fetch(`${one.url}/deliveries/evt-dlr-kv`, { headers: { authorization: SECRET } })).json();
+    assert.equal(record.state, "delivered");
+  } finally {
+    await two.close();
+    await one.close();
+    for (const kv of kvs) kv.close();
+    await Deno.remove(folder, { recursive: true });
+  }
+});
