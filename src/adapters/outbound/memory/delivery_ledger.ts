@@ -1,4 +1,5 @@
 import type { DeliveryLedger } from "../../../domain/ports.ts";
+import { createBoundedMap } from "./bounded_map.ts";
 import type { DeliveryRecord, ReceiptResult, ReceiptStatus, SentRecord } from "../../../domain/receipts.ts";
 
 /** Settings for `createMemoryLedger`. */
@@ -22,8 +23,8 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): DeliveryL
   const ttlMs = options.ttlMs ?? 48 * 3_600_000;
   const maxEntries = options.maxEntries ?? 50_000;
   const now = options.now ?? Date.now;
-  const byTransaction = new Map<string, Entry>();
-  const byEvent = new Map<string, string>();
+  const byEvent = createBoundedMap<string>(maxEntries);
+  const byTransaction = createBoundedMap<Entry>(maxEntries);
 
   const live = (transactionId: string | undefined) => {
     const entry = transactionId === undefined ? undefined : byTransaction.get(transactionId);
@@ -34,11 +35,6 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): DeliveryL
     remember(sent: SentRecord): Promise<void> {
       byTransaction.set(sent.transactionId, { record: sent, states: new Set(), expiresAt: now() + ttlMs });
       byEvent.set(sent.eventId, sent.transactionId);
-      if (byTransaction.size > maxEntries) {
-        const [oldest, entry] = byTransaction.entries().next().value!;
-        byTransaction.delete(oldest);
-        byEvent.delete(entry.record.eventId);
-      }
       return Promise.resolve();
     },
     record(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult> {

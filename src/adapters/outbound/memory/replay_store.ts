@@ -1,5 +1,6 @@
 import type { DeliveryAttempt } from "../../../domain/deliver_otp.ts";
 import type { Claim, Deadline, ReplayStore } from "../../../domain/ports.ts";
+import { createBoundedMap } from "./bounded_map.ts";
 
 /** Settings for `createMemoryReplayStore`. */
 export interface MemoryReplayOptions {
@@ -24,21 +25,16 @@ export function createMemoryReplayStore(
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
-  // A Map iterates in insertion order, so its first key is always the oldest entry.
-  const entries = new Map<string, Entry>();
-
   function settle(entry: Entry, result: DeliveryAttempt | undefined): void {
     entry.waiters?.forEach((wake) => wake(result));
     entry.waiters = undefined;
   }
 
+  // An evicted id still in flight lets its waiting copies go: they may then deliver themselves.
+  const entries = createBoundedMap<Entry>(maxEntries, (entry) => settle(entry, undefined));
+
   function insert(eventId: string): void {
     entries.set(eventId, { expiresAt: now() + ttlMs });
-    if (entries.size > maxEntries) {
-      const oldest = entries.keys().next().value!;
-      settle(entries.get(oldest)!, undefined);
-      entries.delete(oldest);
-    }
   }
 
   function waitFor(entry: Entry, signal: AbortSignal): Promise<DeliveryAttempt | undefined> {
