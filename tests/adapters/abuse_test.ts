@@ -4,27 +4,13 @@ import { createKvRateLimiter } from "../../src/adapters/outbound/deno_kv/rate_li
 import { createMemoryRateLimiter } from "../../src/adapters/outbound/memory/rate_limiter.ts";
 import type { Environment } from "../../src/config.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
-import { type RunningService, type ServiceSetup, startService } from "../support/service.ts";
+import { actionOf, startService, withService } from "../support/service.ts";
 
 // A user's sign-in, not an Admin Console preview: the full rules apply.
 function signIn(changes: Record<string, unknown>, eventId: string): string {
   const request = oktaRequest(changes, eventId) as { data: Record<string, unknown> };
   delete request.data.context;
   return JSON.stringify(request);
-}
-
-async function withService(setup: ServiceSetup, test: (service: RunningService) => Promise<void>) {
-  const service = startService(setup);
-  try {
-    await test(service);
-  } finally {
-    await service.close();
-  }
-}
-
-async function actionOf(response: Response) {
-  assert.equal(response.status, 200);
-  return (await response.json()).commands[0].value[0];
 }
 
 Deno.test("[abuse] destination rules refuse without a call to 8x8, for SMS and voice alike", async (t) => {

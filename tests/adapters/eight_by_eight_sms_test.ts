@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createEightByEightSms } from "../../src/adapters/outbound/eight_by_eight/sms_sender.ts";
 import type { SmsMessage } from "../../src/domain/ports.ts";
-import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
+import { type Fake8x8, startFake8x8, withFake8x8 } from "../fakes/fake_8x8.ts";
 import { testDeadline } from "../support/fakes.ts";
 
 const MESSAGE: SmsMessage = {
@@ -10,15 +10,6 @@ const MESSAGE: SmsMessage = {
   text: "Your code is 424242",
   expiresAt: new Date("2030-01-28T21:48:34.321Z"),
 };
-
-async function withFake(test: (fake: Fake8x8) => Promise<void>): Promise<void> {
-  const fake = startFake8x8();
-  try {
-    await test(fake);
-  } finally {
-    await fake.close();
-  }
-}
 
 // One attempt only: these tests are about reading each answer; retries have their own below.
 function senderFor(fake: Fake8x8, apiKey = fake.apiKey) {
@@ -32,7 +23,7 @@ function senderFor(fake: Fake8x8, apiKey = fake.apiKey) {
 }
 
 Deno.test("[8x8 sms] a queued message is delivered, and the call matches 8x8's published schema", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     const delivery = await senderFor(fake).send(MESSAGE, testDeadline());
     assert.equal(fake.requests.length, 1);
     const request = fake.requests[0]!;
@@ -74,7 +65,7 @@ Deno.test("[8x8 sms] every documented failure becomes a failed result with a sta
     { scenario: "server_error", reason: "provider_unavailable", detail: { httpStatus: "500", code: "2000" } },
     { scenario: "tls_required", reason: "provider_rejected", detail: { httpStatus: "426", code: "1014" } },
   ] as const;
-  await withFake(async (fake) => {
+  await withFake8x8(async (fake) => {
     for (const { scenario, reason, detail } of cases) {
       await t.step(scenario, async () => {
         fake.answerWith(scenario);
@@ -93,13 +84,13 @@ Deno.test("[8x8 sms] every documented failure becomes a failed result with a sta
 });
 
 Deno.test("[8x8 sms] a wrong API key is reported as an authentication failure by the fake itself", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     const delivery = await senderFor(fake, "not-the-key").send(MESSAGE, testDeadline());
     assert.equal(delivery.outcome === "failed" && delivery.reason, "provider_auth_failed");
   }));
 
 Deno.test("[8x8 sms] a 200 that cannot be read is an unknown outcome, not a success or a failure", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     fake.answerWith("unreadable");
     const delivery = await senderFor(fake).send(MESSAGE, testDeadline());
     assert.deepEqual(
@@ -109,7 +100,7 @@ Deno.test("[8x8 sms] a 200 that cannot be read is an unknown outcome, not a succ
   }));
 
 Deno.test("[8x8 sms] a call cut off by the deadline is an unknown outcome", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     fake.answerWith("hang");
     const deadline = new AbortController();
     // Abort exactly when 8x8 has the request in hand: the message may already be accepted.
@@ -130,7 +121,7 @@ Deno.test("[8x8 sms] a refused connection is a clean failure: nothing reached 8x
 });
 
 Deno.test("[8x8 sms] optional fields are left out rather than sent empty", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     const sender = createEightByEightSms({
       baseUrl: fake.url,
       subaccountId: fake.subaccountId,
@@ -156,7 +147,7 @@ function retryingSender(fake: Fake8x8, random = () => 0.5) {
 }
 
 Deno.test("[8x8 sms retries] a 503 is retried after a jittered backoff and the second attempt delivers", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     fake.answerNext("unavailable");
     const { sender, waits } = retryingSender(fake);
     const delivery = await sender.send(MESSAGE, testDeadline());
@@ -171,7 +162,7 @@ Deno.test("[8x8 sms retries] a 503 is retried after a jittered backoff and the s
   }));
 
 Deno.test("[8x8 sms retries] backoff doubles per attempt and gives up after three attempts", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     fake.answerWith("unavailable");
     const { sender, waits } = retryingSender(fake, () => 1);
     const delivery = await sender.send(MESSAGE, testDeadline());
@@ -182,7 +173,7 @@ Deno.test("[8x8 sms retries] backoff doubles per attempt and gives up after thre
 
 Deno.test("[8x8 sms retries] a 429 waits for Retry-After when it fits the deadline, and not when it does not", async (t) => {
   await t.step("fits: retried after 1 s", () =>
-    withFake(async (fake) => {
+    withFake8x8(async (fake) => {
       fake.answerNext("rate_limited");
       const { sender, waits } = retryingSender(fake);
       const delivery = await sender.send(MESSAGE, testDeadline(new AbortController(), 2_400));
@@ -190,7 +181,7 @@ Deno.test("[8x8 sms retries] a 429 waits for Retry-After when it fits the deadli
       assert.deepEqual(waits, [1_000]);
     }));
   await t.step("does not fit: answered at once as rate limited", () =>
-    withFake(async (fake) => {
+    withFake8x8(async (fake) => {
       fake.answerNext("rate_limited");
       const { sender, waits } = retryingSender(fake);
       const delivery = await sender.send(MESSAGE, testDeadline(new AbortController(), 1_200));
@@ -212,7 +203,7 @@ Deno.test("[8x8 sms retries] answers that may hide an accepted message, or that 
   ] as const;
   for (const [scenario, outcome, reason] of cases) {
     await t.step(scenario, () =>
-      withFake(async (fake) => {
+      withFake8x8(async (fake) => {
         fake.answerWith(scenario);
         const { sender, waits } = retryingSender(fake);
         const delivery = await sender.send(MESSAGE, testDeadline());
@@ -236,7 +227,7 @@ Deno.test("[8x8 sms retries] a refused connection is retried: nothing was sent",
 });
 
 Deno.test("[8x8 sms retries] the deadline ending during a backoff stops the retries", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     fake.answerWith("unavailable");
     const deadline = new AbortController();
     const sender = createEightByEightSms({

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { createEightByEightVoice } from "../../src/adapters/outbound/eight_by_eight/voice_caller.ts";
 import { voiceProfileFor, voiceText } from "../../src/adapters/outbound/eight_by_eight/voice_script.ts";
 import type { VoiceCall } from "../../src/domain/ports.ts";
-import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
+import { type Fake8x8, withFake8x8 } from "../fakes/fake_8x8.ts";
 import { testDeadline } from "../support/fakes.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
-import { type RunningService, startService, VOICE_SOURCE } from "../support/service.ts";
+import { type RunningService, VOICE_SOURCE, withService } from "../support/service.ts";
 
 const CALL: VoiceCall = {
   eventId: "evt-voice",
@@ -14,15 +14,6 @@ const CALL: VoiceCall = {
   locale: "EN-US",
   expiresAt: new Date("2030-01-28T21:48:34.321Z"),
 };
-
-async function withFake(test: (fake: Fake8x8) => Promise<void>): Promise<void> {
-  const fake = startFake8x8();
-  try {
-    await test(fake);
-  } finally {
-    await fake.close();
-  }
-}
 
 function callerFor(fake: Fake8x8) {
   return createEightByEightVoice({
@@ -63,7 +54,7 @@ Deno.test("[voice script] every digit is spoken on its own, twice, in the voice'
 });
 
 Deno.test("[8x8 voice] one callflow: makeCall first, then say the code, then hang up; SUCCESSFUL with the sessionId", () =>
-  withFake(async (fake) => {
+  withFake8x8(async (fake) => {
     const delivery = await callerFor(fake).call(CALL, testDeadline());
     assert.equal(fake.requests.length, 1);
     const request = fake.requests[0]!;
@@ -98,7 +89,7 @@ Deno.test("[8x8 voice] every documented voice error becomes a failed result with
     ["unauthenticated", "provider_auth_failed", "401"],
     ["server_error", "provider_unavailable", "500"],
   ] as const;
-  await withFake(async (fake) => {
+  await withFake8x8(async (fake) => {
     for (const [scenario, reason, code] of cases) {
       await t.step(scenario, async () => {
         fake.answerWith(scenario);
@@ -114,13 +105,13 @@ Deno.test("[8x8 voice] every documented voice error becomes a failed result with
 
 Deno.test("[8x8 voice] gateway answers are unknown and not retried; a 503 is retried", async (t) => {
   await t.step("502", () =>
-    withFake(async (fake) => {
+    withFake8x8(async (fake) => {
       fake.answerWith("bad_gateway");
       const delivery = await callerFor(fake).call(CALL, testDeadline());
       assert.equal(delivery.outcome === "unknown" && delivery.reason, "gateway_error");
     }));
   await t.step("503 once", () =>
-    withFake(async (fake) => {
+    withFake8x8(async (fake) => {
       fake.answerNext("unavailable");
       const caller = createEightByEightVoice({
         baseUrl: fake.url,
@@ -135,13 +126,8 @@ Deno.test("[8x8 voice] gateway answers are unknown and not retried; a 503 is ret
     }));
 });
 
-async function withVoiceService(test: (service: RunningService) => Promise<void>): Promise<void> {
-  const service = startService({ voice: true });
-  try {
-    await test(service);
-  } finally {
-    await service.close();
-  }
+function withVoiceService(test: (service: RunningService) => Promise<void>): Promise<void> {
+  return withService({ voice: true }, test);
 }
 
 Deno.test("[voice hook] voice call, Voice and CALL each make exactly one callflow, and no SMS", async (t) => {

@@ -3,16 +3,7 @@
 import assert from "node:assert/strict";
 import { parseOktaRequest } from "../../src/adapters/inbound/okta_hook/okta_request.ts";
 import { oktaRequest, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
-import { type RunningService, startService } from "../support/service.ts";
-
-async function withService(test: (service: RunningService) => Promise<void>): Promise<void> {
-  const service = startService();
-  try {
-    await test(service);
-  } finally {
-    await service.close();
-  }
-}
+import { withService } from "../support/service.ts";
 
 // A small seeded generator (mulberry32), so every run fuzzes the same bodies and a failure can be replayed.
 function seeded(seed: number): () => number {
@@ -88,7 +79,7 @@ function mutate(random: () => number, index: number): BodyInit {
 }
 
 Deno.test("[hostile input] 300 fuzzed bodies: only JSON 2xx/4xx answers, no dropped connection, still serving", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const random = seeded(20261129);
     const statuses = new Map<number, number>();
     for (let index = 0; index < 300; index++) {
@@ -108,7 +99,7 @@ Deno.test("[hostile input] 300 fuzzed bodies: only JSON 2xx/4xx answers, no drop
   }));
 
 Deno.test("[hostile input] size and type limits: 1 MiB is 413, text/xml is 415", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const big = await service.post(new Uint8Array(1024 * 1024).fill(0x20));
     assert.equal(big.status, 413);
     await big.body?.cancel();
@@ -119,7 +110,7 @@ Deno.test("[hostile input] size and type limits: 1 MiB is 413, text/xml is 415",
   }));
 
 Deno.test("[hostile input] prototype-pollution keys are ignored and pollute nothing", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const body = `{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},${
       PREVIEW_SAMPLE_TEXT.trim().slice(1)
     }`;
@@ -132,7 +123,7 @@ Deno.test("[hostile input] prototype-pollution keys are ignored and pollute noth
 
 Deno.test("[hostile input] control characters and lone surrogates never reach 8x8; ids must be printable", async (t) => {
   await t.step("the text is cleaned", () =>
-    withService(async (service) => {
+    withService({}, async (service) => {
       const template = "Your\u0000 code\u001b is 424242\ud800\r\n";
       await service.post(JSON.stringify(oktaRequest({ msgTemplate: template }, "evt-clean")));
       const sent = service.fake.requests[0]!.body as { text: string };

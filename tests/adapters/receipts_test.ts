@@ -3,18 +3,19 @@ import assert from "node:assert/strict";
 import { createKvLedger } from "../../src/adapters/outbound/deno_kv/delivery_ledger.ts";
 import { postReceipt, receiptFor } from "../fakes/fake_8x8_receipts.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
-import { type RunningService, SECRET, type ServiceSetup, startService } from "../support/service.ts";
+import {
+  type RunningService,
+  SECRET,
+  type ServiceSetup,
+  startService,
+  withService,
+} from "../support/service.ts";
 
 const DLR_AUTH = "Bearer dlr-webhook-token-0123456789";
 const NO_RETRIES: number[] = [];
 
-async function withService(setup: ServiceSetup, test: (service: RunningService) => Promise<void>) {
-  const service = startService({ ...setup, env: { EIGHTBYEIGHT_DLR_AUTH: DLR_AUTH, ...setup.env } });
-  try {
-    await test(service);
-  } finally {
-    await service.close();
-  }
+function withReceipts(setup: ServiceSetup, test: (service: RunningService) => Promise<void>) {
+  return withService({ ...setup, env: { EIGHTBYEIGHT_DLR_AUTH: DLR_AUTH, ...setup.env } }, test);
 }
 
 const target = (service: RunningService, authorization = DLR_AUTH) => ({
@@ -29,7 +30,7 @@ async function send(service: RunningService, eventId: string, phoneNumber = "+14
 }
 
 Deno.test("[receipts] a receipt posted three times is recorded once, counted, logged masked, and can be looked up", () =>
-  withService({}, async (service) => {
+  withReceipts({}, async (service) => {
     const message = await send(service, "evt-dlr-1");
     const receipt = receiptFor(message, "delivered");
     for (let copy = 0; copy < 3; copy++) {
@@ -61,7 +62,7 @@ Deno.test("[receipts] a receipt posted three times is recorded once, counted, lo
   }));
 
 Deno.test("[receipts] a later state is recorded too; the lookup shows the latest", () =>
-  withService({}, async (service) => {
+  withReceipts({}, async (service) => {
     const message = await send(service, "evt-dlr-2");
     await postReceipt(target(service), receiptFor(message, "sent"), NO_RETRIES);
     await postReceipt(target(service), receiptFor(message, "undelivered", 3), NO_RETRIES);
@@ -77,7 +78,7 @@ Deno.test("[receipts] a later state is recorded too; the lookup shows the latest
   }));
 
 Deno.test("[receipts] wrong auth is 401 and 8x8 retries it; a malformed body is 400; other events are acknowledged", () =>
-  withService({}, async (service) => {
+  withReceipts({}, async (service) => {
     const message = await send(service, "evt-dlr-3");
     const receipt = receiptFor(message, "delivered");
     assert.deepEqual(await postReceipt(target(service, "Bearer wrong-token-000000"), receipt, [0, 0]), [
@@ -104,7 +105,7 @@ Deno.test("[receipts] wrong auth is 401 and 8x8 retries it; a malformed body is 
   }));
 
 Deno.test("[receipts] the lookup needs the hook's credentials and answers 404 for an unknown event", () =>
-  withService({}, async (service) => {
+  withReceipts({}, async (service) => {
     await send(service, "evt-dlr-4");
     const anonymous = await fetch(`${service.url}/deliveries/evt-dlr-4`);
     assert.equal(anonymous.status, 401);

@@ -2,24 +2,10 @@
 import assert from "node:assert/strict";
 import { createKvReplayStore } from "../../src/adapters/outbound/deno_kv/replay_store.ts";
 import { oktaRequest, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
-import { type RunningService, startService } from "../support/service.ts";
-
-async function withService(test: (service: RunningService) => Promise<void>): Promise<void> {
-  const service = startService();
-  try {
-    await test(service);
-  } finally {
-    await service.close();
-  }
-}
-
-async function actionOf(response: Response) {
-  assert.equal(response.status, 200);
-  return (await response.json()).commands[0].value[0];
-}
+import { actionOf, startService, withService } from "../support/service.ts";
 
 Deno.test("[budget] an 8x8 that never answers still gets Okta a valid 200 answer in under 2.9 s", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     service.fake.answerWith("hang");
     const started = performance.now();
     const action = await actionOf(await service.post(PREVIEW_SAMPLE_TEXT));
@@ -32,7 +18,7 @@ Deno.test("[budget] an 8x8 that never answers still gets Okta a valid 200 answer
   }));
 
 Deno.test("[budget] a 503 once is retried and ends SUCCESSFUL; a 429 every time is answered within the budget", async (t) => {
-  await withService(async (service) => {
+  await withService({}, async (service) => {
     await t.step("503 then success", async () => {
       service.fake.answerNext("unavailable");
       const action = await actionOf(await service.post(JSON.stringify(oktaRequest({}, "evt-503"))));
@@ -52,7 +38,7 @@ Deno.test("[budget] a 503 once is retried and ends SUCCESSFUL; a 429 every time 
 });
 
 Deno.test("[dedup] the same eventId twice reaches 8x8 once, and both copies get the same answer", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const first = await actionOf(await service.post(PREVIEW_SAMPLE_TEXT));
     const second = await actionOf(await service.post(PREVIEW_SAMPLE_TEXT));
     assert.equal(service.fake.requests.length, 1);
@@ -62,7 +48,7 @@ Deno.test("[dedup] the same eventId twice reaches 8x8 once, and both copies get 
   }));
 
 Deno.test("[dedup] 10 copies at once reach 8x8 once; every copy gets the first answer (memory store)", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     service.fake.answerWith("held"); // 8x8 is slow, so all ten copies arrive while the first is in flight
     const copies = Array.from({ length: 10 }, () => service.post(PREVIEW_SAMPLE_TEXT));
     await service.fake.nextRequest();

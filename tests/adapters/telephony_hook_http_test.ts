@@ -2,26 +2,10 @@
 import assert from "node:assert/strict";
 import { MAX_BODY_BYTES } from "../../src/adapters/inbound/okta_hook/telephony_hook.ts";
 import { oktaRequest, PREVIEW_OTP, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
-import { PREVIOUS_SECRET, type RunningService, SECRET, startService } from "../support/service.ts";
-
-async function withService(test: (service: RunningService) => Promise<void>): Promise<void> {
-  const service = startService();
-  try {
-    await test(service);
-  } finally {
-    await service.close();
-  }
-}
-
-async function actionOf(response: Response) {
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
-  const body = await response.json();
-  return body.commands[0].value[0];
-}
+import { actionOf, PREVIOUS_SECRET, SECRET, withService } from "../support/service.ts";
 
 Deno.test("[hook http] Okta's verbatim preview sample makes exactly one correct 8x8 call and answers SUCCESSFUL", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const action = await actionOf(await service.post(PREVIEW_SAMPLE_TEXT));
     assert.equal(service.fake.requests.length, 1);
     const call = service.fake.requests[0]!;
@@ -40,7 +24,7 @@ Deno.test("[hook http] Okta's verbatim preview sample makes exactly one correct 
   }));
 
 Deno.test("[hook http] a +E.164 number with spaces is normalised before it reaches 8x8", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const action = await actionOf(
       await service.post(JSON.stringify(oktaRequest({ phoneNumber: "+1 415 555 2671" }))),
     );
@@ -50,7 +34,7 @@ Deno.test("[hook http] a +E.164 number with spaces is normalised before it reach
   }));
 
 Deno.test("[hook http] the previous secret still works during a rotation", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const action = await actionOf(
       await service.post(PREVIEW_SAMPLE_TEXT, { authorization: PREVIOUS_SECRET }),
     );
@@ -58,7 +42,7 @@ Deno.test("[hook http] the previous secret still works during a rotation", () =>
   }));
 
 Deno.test("[hook http] a wrong or missing secret gets a JSON 401 and 8x8 is never called", async (t) => {
-  await withService(async (service) => {
+  await withService({}, async (service) => {
     const cases: [string, Record<string, string>][] = [
       ["wrong secret", { authorization: "okta-hook-secret-current-0000" }],
       ["secret with a suffix", { authorization: `${SECRET}x` }],
@@ -86,7 +70,7 @@ Deno.test("[hook http] a wrong or missing secret gets a JSON 401 and 8x8 is neve
 });
 
 Deno.test("[hook http] unreadable requests get JSON 4xx answers and the service keeps serving", async (t) => {
-  await withService(async (service) => {
+  await withService({}, async (service) => {
     const cases: [string, () => Promise<Response>, number, string][] = [
       ["malformed JSON", () => service.post('{"eventId": '), 400, "invalid_json"],
       ["invalid UTF-8", () => service.post(new Uint8Array([0x7b, 0xff, 0x7d])), 400, "invalid_json"],
@@ -131,7 +115,7 @@ Deno.test("[hook http] unreadable requests get JSON 4xx answers and the service 
 });
 
 Deno.test("[hook http] a 400 names the invalid fields", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const response = await service.post(JSON.stringify(oktaRequest({ phoneNumber: 42, otpCode: undefined })));
     const { error } = await response.json();
     assert.deepEqual(error.errorCauses.map((cause: { location: string }) => cause.location), [
@@ -142,14 +126,14 @@ Deno.test("[hook http] a 400 names the invalid fields", () =>
   }));
 
 Deno.test("[hook http] 405 names the allowed method", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const response = await fetch(`${service.url}/telephony-hook`, { method: "PUT", body: "{}" });
     assert.equal(response.headers.get("allow"), "POST");
     await response.body?.cancel();
   }));
 
 Deno.test("[hook http] every 8x8 failure is a 200 with a valid FAILED answer naming the reason", async (t) => {
-  await withService(async (service) => {
+  await withService({}, async (service) => {
     const cases = [
       ["invalid_msisdn", "invalid_phone_number"],
       ["unauthenticated", "provider_auth_failed"],
@@ -171,7 +155,7 @@ Deno.test("[hook http] every 8x8 failure is a 200 with a valid FAILED answer nam
 });
 
 Deno.test("[hook http] an unusable number, and voice without voice settings, fail without calling 8x8", async (t) => {
-  await withService(async (service) => {
+  await withService({}, async (service) => {
     const cases = [
       [{ phoneNumber: "12" }, "reason=invalid_phone_number"],
       [{ phoneNumber: "call me maybe" }, "reason=invalid_phone_number"],
@@ -190,7 +174,7 @@ Deno.test("[hook http] an unusable number, and voice without voice settings, fai
 });
 
 Deno.test("[hook http] GET /healthz reports the version and the mode", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     const response = await fetch(`${service.url}/healthz`);
     assert.equal(response.status, 200);
     const body = await response.json();
@@ -200,7 +184,7 @@ Deno.test("[hook http] GET /healthz reports the version and the mode", () =>
   }));
 
 Deno.test("[hook http] one log line per hook, with masked destination and no personal data", () =>
-  withService(async (service) => {
+  withService({}, async (service) => {
     await actionOf(
       await service.post(JSON.stringify(oktaRequest({ phoneNumber: "+14155552671" }, "evt-log"))),
     );

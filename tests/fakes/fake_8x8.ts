@@ -238,3 +238,13 @@ function invalidRequest(found: readonly string[]): Response {
   const example = PRICES.responses["400"].content["application/json"].example;
   return Response.json({ ...example, message: found.join("; ") }, { status: 400 });
 }
+
+/** Runs `test` against a fresh fake 8x8 and always closes it. */
+export async function withFake8x8(test: (fake: Fake8x8) => Promise<void>): Promise<void> {
+  const fake = startFake8x8();
+  try {
+    await test(fake);
+  } finally {
+    await fake.close();
+  }
+}

@@ -83,3 +83,24 @@ export function startService(setup: ServiceSetup = {}): RunningService {
     },
   };
 }
+
+/** Runs `test` against a fresh service and always closes it. */
+export async function withService(setup: ServiceSetup, test: (service: RunningService) => Promise<void>) {
+  const service = startService(setup);
+  try {
+    await test(service);
+  } finally {
+    await service.close();
+  }
+}
+
+/** The telephony action of an Okta answer, after checking it is a JSON 200. */
+export async function actionOf(response: Response) {
+  if (response.status !== 200) {
+    throw new Error(`expected 200, got ${response.status}: ${await response.text()}`);
+  }
+  if (!response.headers.get("content-type")?.startsWith("application/json")) {
+    throw new Error("the answer is not JSON");
+  }
+  return (await response.json()).commands[0].value[0];
+}
