@@ -83,7 +83,7 @@ async function start(): Promise<void> {
   const limiter = kv === undefined
     ? createMemoryRateLimiter()
     : createKvRateLimiter(kv, { subjectKey, onStoreError });
-  logger.info("stores", { replay: config.replays.kind, rateLimits: config.replays.kind });
+  logger.info("stores", { kind: config.replays.kind, for: "replays, rate limits, receipts" });
   const server = Deno.serve({
     ...(config.platformListen ? {} : { hostname: config.hostname, port: config.port }),
     onListen: ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`),
@@ -111,9 +111,11 @@ async function start(): Promise<void> {
     output.flush();
     Deno.exit(0);
   };
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => void stop(signal));
-  }
+  // Windows has no SIGTERM; its console sends SIGINT (Ctrl+C) and SIGBREAK (Ctrl+Break, and service stops).
+  const signals = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"] as const
+    : ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) Deno.addSignalListener(signal, () => void stop(signal));
 }
 
 /** What `createService` takes besides the configuration; tests and `main` may choose. */
