@@ -18,7 +18,7 @@ export function createLibphonenumberParser(): PhoneNumbers {
       const trimmed = raw.trim();
       const international = BARE_DIGITS.test(trimmed) ? `+${trimmed}` : trimmed;
       if (!international.startsWith("+")) return undefined;
-      const parsed = parsePhoneNumberFromString(international);
+      const parsed = parsePhoneNumberFromString(international, { extract: false });
       if (parsed === undefined || !E164.test(parsed.number)) return undefined;
       // With the full metadata a number is valid exactly when it matches a type, so one pass answers both;
       // isValid runs only for the rare number without a type.
