@@ -200,6 +200,8 @@ const rateLimit = z.string().transform((text, context): RateLimit | null => {
   };
 });
 
+// 8x8's own pattern for subaccount ids, from its OpenAPI files.
+const subaccountId = z.string().regex(/^[A-Za-z0-9\-._&]{3,50}$/, "must be 3 to 50 of A-Z a-z 0-9 - . _ &");
 const httpUrl = z.string().refine(
   (url) => /^https?:\/\/[^/?#]+/.test(url),
   "must be an http:// or https:// URL",
@@ -227,11 +229,7 @@ const schema = z.object({
   OKTA_OAUTH_SCOPE: z.string().regex(/^[\x21-\x7E]+$/, "must be one scope name").optional(),
   OKTA_OAUTH_CLIENT_ID: z.string().regex(/^[\x21-\x7E]+$/, "must be a client id").optional(),
   EIGHTBYEIGHT_API_KEY: z.string().optional(),
-  EIGHTBYEIGHT_SUBACCOUNT_ID: z.string().regex(
-    /^[A-Za-z0-9\-._&]{3,50}$/,
-    "must be 3 to 50 of A-Z a-z 0-9 - . _ &",
-  )
-    .optional(),
+  EIGHTBYEIGHT_SUBACCOUNT_ID: subaccountId.optional(),
   EIGHTBYEIGHT_SMS_SOURCE: z.string().max(16, "must be at most 16 characters (8x8's sender ID limit)")
     .optional(),
   EIGHTBYEIGHT_SMS_BASE_URL: baseUrl.default("https://sms.8x8.com"),
@@ -241,18 +239,13 @@ const schema = z.object({
     "must be a phone number, e.g. +6588000000",
   )
     .optional(),
-  EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID: z.string().regex(
-    /^[A-Za-z0-9\-._&]{3,50}$/,
-    "must be 3 to 50 of A-Z a-z 0-9 - . _ &",
-  )
-    .optional(),
+  EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID: subaccountId.optional(),
   EIGHTBYEIGHT_VOICE_BASE_URL: baseUrl.default("https://voice.8x8.com"),
   EIGHTBYEIGHT_VOICE_PROFILE: z.string().regex(
     /^[a-z]{2,3}-[A-Z]{2}-[\w-]+$/,
     "must be an 8x8 voice profile, e.g. en-US-Jenny",
   )
     .default("en-US-Jenny"),
-  // The specification: only "true", in any case, disables; anything else leaves the SDK on.
   EIGHTBYEIGHT_DLR_AUTH: secret.optional(),
   EIGHTBYEIGHT_DLR_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /8x8/delivery-receipts")
     .default("/8x8/delivery-receipts"),
@@ -272,6 +265,7 @@ const schema = z.object({
   RATE_LIMIT_PER_USER: rateLimit.default({ max: 10, windowMs: 60 * 60_000 }),
   RATE_LIMIT_PER_COUNTRY: rateLimit.optional(),
   KV_URL: z.string().optional(),
+  // The specification: only "true", in any case, disables; anything else leaves the SDK on.
   OTEL_SDK_DISABLED: z.string().transform((value) => value.trim().toLowerCase() === "true").default(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
