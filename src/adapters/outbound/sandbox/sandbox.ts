@@ -1,5 +1,6 @@
 import type { Delivery } from "../../../domain/delivery.ts";
 import { maskPhoneNumber } from "../../../domain/mask.ts";
+import type { PhoneNumber } from "../../../domain/otp_request.ts";
 import type { SmsMessage, SmsSender, VoiceCall, VoiceCaller } from "../../../domain/ports.ts";
 import type { Logger } from "../json_log/json_logger.ts";
 
@@ -11,30 +12,24 @@ export const SANDBOX = "sandbox";
  * Logs where the SMS would have gone, masked, and never its text.
  */
 export function createSandboxSms(logger: Logger): SmsSender {
-  return {
-    send(message: SmsMessage): Promise<Delivery> {
-      logger.info("sandbox_sms", { eventId: message.eventId, destination: maskPhoneNumber(message.to) });
-      return Promise.resolve({
-        outcome: "delivered",
-        provider: SANDBOX,
-        transactionId: `sandbox-${message.eventId}`,
-        metadata: { mode: SANDBOX },
-      });
-    },
-  };
+  return { send: (message: SmsMessage) => pretend(logger, "sandbox_sms", message) };
 }
 
 /** Pretends to call: logs where the call would have gone, masked, and never the code. */
 export function createSandboxVoice(logger: Logger): VoiceCaller {
-  return {
-    call(call: VoiceCall): Promise<Delivery> {
-      logger.info("sandbox_voice", { eventId: call.eventId, destination: maskPhoneNumber(call.to) });
-      return Promise.resolve({
-        outcome: "delivered",
-        provider: SANDBOX,
-        transactionId: `sandbox-${call.eventId}`,
-        metadata: { mode: SANDBOX },
-      });
-    },
-  };
+  return { call: (call: VoiceCall) => pretend(logger, "sandbox_voice", call) };
+}
+
+function pretend(
+  logger: Logger,
+  event: string,
+  sent: { eventId: string; to: PhoneNumber },
+): Promise<Delivery> {
+  logger.info(event, { eventId: sent.eventId, destination: maskPhoneNumber(sent.to) });
+  return Promise.resolve({
+    outcome: "delivered",
+    provider: SANDBOX,
+    transactionId: `sandbox-${sent.eventId}`,
+    metadata: { mode: SANDBOX },
+  });
 }
