@@ -19,6 +19,15 @@ export const tracer = trace.getTracer("okta-8x8-telephony-hook");
  */
 export type HttpSpans = "service" | "runtime";
 
+/**
+ * True for the API's no-op span, the one every call returns while no SDK is registered (tracing off). Nothing it
+ * carries can reach anyone, so the hot path skips the context and headers it would otherwise propagate. A span a
+ * sampler dropped is not one: its context is valid and must still travel, so that children are dropped alike.
+ */
+export function isNoopSpan(span: Span): boolean {
+  return !span.isRecording() && !isSpanContextValid(span.spanContext());
+}
+
 /** Reads W3C trace headers from a `Headers` object. */
 export const headersGetter = {
   get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,

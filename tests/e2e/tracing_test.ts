@@ -127,6 +127,24 @@ Deno.test("[tracing] without an incoming traceparent a new trace starts at the S
     await receiver.waitFor(completeTrace(server.traceId));
   }));
 
+Deno.test("[tracing] a request Okta did not sample is answered untraced, and 8x8 is told so in the same trace", () =>
+  withRig({}, async ({ fake, receiver, hook }) => {
+    const unsampled = "5bf92f3577b34da6a3ce929d0e0e4736";
+    await json(await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${unsampled}-${INCOMING_PARENT}-00` }));
+    // A later, sampled request flushes through the same exporter, so waiting for it proves the first sent none.
+    await json(
+      await hook(JSON.stringify(oktaRequest({ phoneNumber: "+14155552671" }, "evt-after-unsampled"))),
+    );
+    await receiver.waitFor((spans) =>
+      spans.some((span) => span.attributes["okta.event_id"] === "evt-after-unsampled")
+    );
+    assert.deepEqual(receiver.spans.filter((span) => span.traceId === unsampled), []);
+    assert.match(
+      fake.requests[0]?.headers.get("traceparent") ?? "",
+      new RegExp(`^00-${unsampled}-[0-9a-f]{16}-00$`),
+    );
+  }));
+
 Deno.test("[tracing] a failed delivery exports ERROR spans with 8x8's error code and a safe exception", () =>
   withRig({}, async ({ fake, receiver, hook }) => {
     fake.answerWith("invalid_msisdn");

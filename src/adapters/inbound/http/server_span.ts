@@ -1,5 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { headersGetter, type HttpSpans, markFailed, tracer } from "../../tracing.ts";
+import { headersGetter, type HttpSpans, isNoopSpan, markFailed, tracer } from "../../tracing.ts";
 import type { Route } from "./router.ts";
 
 /**
@@ -28,6 +28,7 @@ export function traceRoute(route: Route, httpSpans: HttpSpans): Route {
         kind: SpanKind.SERVER,
         attributes: { "http.request.method": request.method, "http.route": route.path, "url.scheme": "http" },
       }, parent);
+      if (isNoopSpan(span)) return route.handler(request);
       return context.with(trace.setSpan(parent, span), async () => {
         try {
           const response = await route.handler(request);

@@ -1,8 +1,8 @@
-import { SpanKind } from "@opentelemetry/api";
+import { context, SpanKind, trace } from "@opentelemetry/api";
 import { deliverOtpOnce, type DeliveryAttempt } from "../../../domain/deliver_otp.ts";
 import type { OtpRequest } from "../../../domain/otp_request.ts";
 import type { Deadline, OnceDeliveryPorts } from "../../../domain/ports.ts";
-import { markFailed, tracer } from "../../tracing.ts";
+import { isNoopSpan, markFailed, tracer } from "../../tracing.ts";
 
 /**
  * The use case (at most once per event id) inside an INTERNAL span that records the channel, the outcome and the reason code: the core
@@ -14,7 +14,9 @@ export function deliverOtpTraced(
   deadline: Deadline,
 ): Promise<DeliveryAttempt> {
   const attributes = { "otp.channel": request.channel };
-  return tracer.startActiveSpan("deliver_otp", { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+  const span = tracer.startSpan("deliver_otp", { kind: SpanKind.INTERNAL, attributes });
+  if (isNoopSpan(span)) return deliverOtpOnce(request, ports, deadline);
+  return context.with(trace.setSpan(context.active(), span), async () => {
     try {
       const attempt = await deliverOtpOnce(request, ports, deadline);
       const { delivery } = attempt;

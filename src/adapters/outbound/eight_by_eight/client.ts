@@ -1,7 +1,7 @@
 import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
 import type { Delivery } from "../../../domain/delivery.ts";
 import type { Deadline } from "../../../domain/ports.ts";
-import { type HttpSpans, markFailed, traceHeaders, tracer } from "../../tracing.ts";
+import { type HttpSpans, isNoopSpan, markFailed, traceHeaders, tracer } from "../../tracing.ts";
 import { type Classified, classifyFetchError } from "./classify.ts";
 
 /** When and how often a call is tried again. */
@@ -72,7 +72,7 @@ export function createEightByEightClient(options: ClientOptions): Post {
     let text: string;
     try {
       // Deno's runtime injects the trace headers itself when it traces fetch; doing it too would send two.
-      const requestHeaders = ownSpan ? { ...headers, ...traceHeaders(span) } : headers;
+      const requestHeaders = ownSpan && !isNoopSpan(span) ? { ...headers, ...traceHeaders(span) } : headers;
       response = await doFetch(options.url, { method: "POST", headers: requestHeaders, body, signal });
       text = await response.text();
     } catch (error) {
@@ -91,6 +91,7 @@ export function createEightByEightClient(options: ClientOptions): Post {
       : { ...spanAttributes, "http.request.resend_count": number };
     const kind = ownSpan ? SpanKind.CLIENT : SpanKind.INTERNAL;
     const span = tracer.startSpan(spanName, { kind, attributes });
+    if (isNoopSpan(span)) return post(body, span, signal, classify);
     try {
       const classified = await context.with(
         trace.setSpan(context.active(), span),
