@@ -2,7 +2,7 @@
 // and with tracing off, side by side in one run. Rounds alternate so the machine's noise hits every target alike.
 // Load comes from wrk (installed from Debian's packages when missing), one Okta request per unique eventId.
 import { oktaRequest } from "../support/okta_requests.ts";
-import { liveEnvironment, runDeno, type ServiceProcess, spawn, startMain } from "../support/subprocess.ts";
+import { liveEnvironment, runDeno, runMain, spawn } from "../support/subprocess.ts";
 
 const SECRET = "bench-okta-secret-0123456789";
 const CONNECTIONS = 32;
@@ -26,6 +26,11 @@ interface WrkResult {
   readonly p50: number;
   readonly p99: number;
   readonly non2xx: number;
+}
+
+interface Round extends WrkResult {
+  /** CPU time the target's process spent (all its threads), in milliseconds. */
+  readonly cpuMs: number;
 }
 
 async function ensureWrk(): Promise<void> {
@@ -108,9 +113,49 @@ async function rssKiB(pid: number): Promise<number> {
   return Number(new TextDecoder().decode(output.stdout).trim());
 }
 
+// User plus system time of every thread of the process, from /proc (read by `cat`, for the reason above).
+async function cpuMs(pid: number): Promise<number> {
+  const output = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).output();
+  const fields = new TextDecoder().decode(output.stdout).split(") ")[1]!.split(" ");
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return (Number(fields[11]) + Number(fields[12])) * 1000 / ticksPerSecond;
+}
+
+// Starts the service like `deno task start`. After its `listening` line its log is read and dropped unparsed:
+// the harness shares the machine's two cores, and decoding 100,000 log lines would take from the service.
 async function service(name: string, env: Record<string, string>): Promise<Target> {
-  const process: ServiceProcess = await startMain(env);
-  return { name, url: `${process.url}/telephony-hook`, pid: process.pid, stop: () => process.stop() };
+  const child = runMain({ PORT: "0", ...env });
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let listening: string | undefined;
+  while (listening === undefined) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${name} exited before listening:\n${await stderr}`);
+    text += decoder.decode(value, { stream: true });
+    listening = text.split("\n").find((line) => line.includes(`"event":"listening"`));
+  }
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* dropped */ }
+  })();
+  const url: string = JSON.parse(listening).url;
+  return {
+    name,
+    url: `${url}/telephony-hook`,
+    pid: child.pid,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await Promise.all([child.status, drained, stderr]);
+    },
+  };
+}
+
+// One wrk run, with the CPU time the target spent during it.
+async function round(target: Target, seconds: number, prefix: string): Promise<Round> {
+  const before = await cpuMs(target.pid);
+  const result = await wrk(target.url, seconds, prefix);
+  return { ...result, cpuMs: (await cpuMs(target.pid)) - before };
 }
 
 await ensureWrk();
@@ -147,7 +192,7 @@ const targets: Target[] = [
 ];
 const traced = targets[1]!;
 
-const results = new Map<string, WrkResult[]>(targets.map((target) => [target.name, []]));
+const results = new Map<string, Round[]>(targets.map((target) => [target.name, []]));
 let tracedRequests = 0;
 let rssAfterWarmUp = 0;
 let rssAfterAll = 0;
@@ -157,10 +202,10 @@ try {
     warmed += (await wrk(traced.url, 2, `warm-traced-${extra}`)).requests;
   }
   rssAfterWarmUp = await rssKiB(traced.pid);
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = [...targets.slice(round % targets.length), ...targets.slice(0, round % targets.length)];
+  for (let turn = 0; turn < ROUNDS; turn++) {
+    const order = [...targets.slice(turn % targets.length), ...targets.slice(0, turn % targets.length)];
     for (const target of order) {
-      const result = await wrk(target.url, ROUND_SECONDS, `r${round}-${target.name.length}`);
+      const result = await round(target, ROUND_SECONDS, `r${turn}-${target.name.length}`);
       results.get(target.name)!.push(result);
       if (target === traced) tracedRequests += result.requests;
     }
@@ -194,20 +239,27 @@ const rows = targets.map((target) => {
     p50: mean((run) => run.p50),
     p99: mean((run) => run.p99),
     non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    cpuMicroseconds: runs.reduce((sum, run) => sum + run.cpuMs, 0) * 1000 / requests,
   };
 });
 const floor = rows[0]!;
 console.log(
   `\nwrk: 1 thread, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s per target\n`,
 );
-console.log("| target | req/s | p50 ms | p99 ms | req/s vs floor | p99 vs floor | non-2xx |");
-console.log("|---|---|---|---|---|---|---|");
+console.log(
+  "| target | req/s | p50 ms | p99 ms | req/s vs floor | p99 vs floor | non-2xx | CPU µs/request | CPU vs floor |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|");
 for (const row of rows) {
   console.log(
     `| ${row.name} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ` +
-      `${(row.rps / floor.rps).toFixed(2)}× | ${(row.p99 / floor.p99).toFixed(2)}× | ${row.non2xx} |`,
+      `${(row.rps / floor.rps).toFixed(2)}× | ${(row.p99 / floor.p99).toFixed(2)}× | ${row.non2xx} | ` +
+      `${row.cpuMicroseconds.toFixed(0)} | ${(row.cpuMicroseconds / floor.cpuMicroseconds).toFixed(2)}× |`,
   );
 }
+console.log(
+  "\nCPU µs/request: user and system time of the target's whole process during its rounds, per request answered.",
+);
 const growth = (rssAfterAll / rssAfterWarmUp - 1) * 100;
 console.log(
   `\nTraced service RSS: ${
