@@ -1,6 +1,8 @@
 // `deno task bench`: this service against the floor (a bare proxy to the same fake 8x8), with tracing exported
 // and with tracing off, side by side in one run. Rounds alternate so the machine's noise hits every target alike.
 // Load comes from wrk (installed from Debian's packages when missing), one Okta request per unique eventId.
+import { DEFAULT_LEDGER_ENTRIES } from "../../src/adapters/outbound/memory/delivery_ledger.ts";
+import { DEFAULT_REPLAY_ENTRIES } from "../../src/adapters/outbound/memory/replay_store.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
 import { liveEnvironment, runDeno, runMain, spawn } from "../support/subprocess.ts";
 
@@ -9,8 +11,9 @@ const CONNECTIONS = 32;
 const ROUND_SECONDS = 5;
 const ROUNDS = 3;
 const RSS_REQUESTS = 100_000;
-// Warm-up ends once the service's bounded stores (10,000 replay ids) have filled and turned over a few times.
-const WARM_UP_REQUESTS = 30_000;
+// Warm-up ends once every bounded store the bench fills (replay ids, and the delivery ledger that joins 8x8's
+// receipts) is full and has turned over: growth after that would be a leak, not a store filling.
+const WARM_UP_REQUESTS = Math.max(DEFAULT_REPLAY_ENTRIES, DEFAULT_LEDGER_ENTRIES) + 10_000;
 const HERE = new URL(".", import.meta.url).pathname;
 
 interface Target {

@@ -18,10 +18,13 @@ interface Entry {
   readonly expiresAt: number;
 }
 
+/** How many sent messages the ledger remembers unless told otherwise: two days of a busy tenant's SMS. */
+export const DEFAULT_LEDGER_ENTRIES = 50_000;
+
 /** The ledger of one process: receipts reach it only if 8x8 sends them to the instance that sent the SMS. */
 export function createMemoryLedger(options: MemoryLedgerOptions = {}): DeliveryLedger {
   const ttlMs = options.ttlMs ?? 48 * 3_600_000;
-  const maxEntries = options.maxEntries ?? 50_000;
+  const maxEntries = options.maxEntries ?? DEFAULT_LEDGER_ENTRIES;
   const now = options.now ?? Date.now;
   const byEvent = createBoundedMap<string>(maxEntries);
   const byTransaction = createBoundedMap<Entry>(maxEntries);

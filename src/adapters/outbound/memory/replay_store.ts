@@ -18,12 +18,15 @@ interface Entry {
   waiters?: ((result: DeliveryAttempt | undefined) => void)[];
 }
 
+/** How many event ids the store remembers unless told otherwise. */
+export const DEFAULT_REPLAY_ENTRIES = 10_000;
+
 /** The replay store of one process: fast, bounded in memory, and forgotten on restart. */
 export function createMemoryReplayStore(
   options: MemoryReplayOptions = {},
 ): ReplayStore & { size(): number; inFlight(): number } {
   const ttlMs = options.ttlMs ?? 10 * 60_000;
-  const maxEntries = options.maxEntries ?? 10_000;
+  const maxEntries = options.maxEntries ?? DEFAULT_REPLAY_ENTRIES;
   const now = options.now ?? Date.now;
   function settle(entry: Entry, result: DeliveryAttempt | undefined): void {
     entry.waiters?.forEach((wake) => wake(result));
