@@ -1,6 +1,7 @@
 // What the adapters share for tracing. They use only `@opentelemetry/api`: whichever SDK is registered
 // (ours, Deno's runtime, or none) receives the spans, and with none every call is a cheap no-op.
 import {
+  type Context,
   context,
   isSpanContextValid,
   propagation,
@@ -26,6 +27,24 @@ export type HttpSpans = "service" | "runtime";
  */
 export function isNoopSpan(span: Span): boolean {
   return !span.isRecording() && !isSpanContextValid(span.spanContext());
+}
+
+/**
+ * Runs `work` with `span` active under `parent` and ends the span when the work settles; a throw marks it failed.
+ * The no-op span (tracing off) is skipped: `work` runs alone, with no context to build or carry.
+ */
+export function runInSpan<T>(span: Span, parent: Context, work: () => Promise<T>): Promise<T> {
+  if (isNoopSpan(span)) return work();
+  return context.with(trace.setSpan(parent, span), async () => {
+    try {
+      return await work();
+    } catch (error) {
+      markFailed(span, "internal_error", error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 /** Reads W3C trace headers from a `Headers` object. */

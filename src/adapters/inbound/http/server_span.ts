@@ -1,5 +1,5 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import { headersGetter, type HttpSpans, isNoopSpan, markFailed, tracer } from "../../tracing.ts";
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { headersGetter, type HttpSpans, runInSpan, tracer } from "../../tracing.ts";
 import type { Route } from "./router.ts";
 
 /**
@@ -28,19 +28,11 @@ export function traceRoute(route: Route, httpSpans: HttpSpans): Route {
         kind: SpanKind.SERVER,
         attributes: { "http.request.method": request.method, "http.route": route.path, "url.scheme": "http" },
       }, parent);
-      if (isNoopSpan(span)) return route.handler(request);
-      return context.with(trace.setSpan(parent, span), async () => {
-        try {
-          const response = await route.handler(request);
-          span.setAttribute("http.response.status_code", response.status);
-          if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-          return response;
-        } catch (error) {
-          markFailed(span, "internal_error", error);
-          throw error;
-        } finally {
-          span.end();
-        }
+      return runInSpan(span, parent, async () => {
+        const response = await route.handler(request);
+        span.setAttribute("http.response.status_code", response.status);
+        if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        return response;
       });
     },
   };

@@ -1,8 +1,8 @@
-import { context, SpanKind, trace } from "@opentelemetry/api";
+import { context, SpanKind } from "@opentelemetry/api";
 import { deliverOtpOnce, type DeliveryAttempt } from "../../../domain/deliver_otp.ts";
 import type { OtpRequest } from "../../../domain/otp_request.ts";
 import type { Deadline, OnceDeliveryPorts } from "../../../domain/ports.ts";
-import { isNoopSpan, markFailed, tracer } from "../../tracing.ts";
+import { markFailed, runInSpan, tracer } from "../../tracing.ts";
 
 /**
  * The use case (at most once per event id) inside an INTERNAL span that records the channel, the outcome and the reason code: the core
@@ -15,26 +15,18 @@ export function deliverOtpTraced(
 ): Promise<DeliveryAttempt> {
   const attributes = { "otp.channel": request.channel };
   const span = tracer.startSpan("deliver_otp", { kind: SpanKind.INTERNAL, attributes });
-  if (isNoopSpan(span)) return deliverOtpOnce(request, ports, deadline);
-  return context.with(trace.setSpan(context.active(), span), async () => {
-    try {
-      const attempt = await deliverOtpOnce(request, ports, deadline);
-      const { delivery } = attempt;
-      span.setAttribute("otp.outcome", delivery.outcome);
-      span.setAttribute("otp.destination", attempt.maskedDestination);
-      if (attempt.replayed) span.setAttribute("otp.replayed", true);
-      if (delivery.provider !== undefined) span.setAttribute("otp.provider", delivery.provider);
-      if (delivery.outcome !== "delivered") {
-        span.setAttribute("otp.reason", delivery.reason);
-        if (delivery.metadata.rule !== undefined) span.setAttribute("otp.rule", delivery.metadata.rule);
-        markFailed(span, delivery.reason);
-      }
-      return attempt;
-    } catch (error) {
-      markFailed(span, "internal_error", error);
-      throw error;
-    } finally {
-      span.end();
+  return runInSpan(span, context.active(), async () => {
+    const attempt = await deliverOtpOnce(request, ports, deadline);
+    const { delivery } = attempt;
+    span.setAttribute("otp.outcome", delivery.outcome);
+    span.setAttribute("otp.destination", attempt.maskedDestination);
+    if (attempt.replayed) span.setAttribute("otp.replayed", true);
+    if (delivery.provider !== undefined) span.setAttribute("otp.provider", delivery.provider);
+    if (delivery.outcome !== "delivered") {
+      span.setAttribute("otp.reason", delivery.reason);
+      if (delivery.metadata.rule !== undefined) span.setAttribute("otp.rule", delivery.metadata.rule);
+      markFailed(span, delivery.reason);
     }
+    return attempt;
   });
 }

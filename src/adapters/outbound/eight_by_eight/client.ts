@@ -1,7 +1,7 @@
-import { context, type Span, SpanKind, trace } from "@opentelemetry/api";
+import { context, type Span, SpanKind } from "@opentelemetry/api";
 import type { Delivery } from "../../../domain/delivery.ts";
 import type { Deadline } from "../../../domain/ports.ts";
-import { type HttpSpans, isNoopSpan, markFailed, traceHeaders, tracer } from "../../tracing.ts";
+import { type HttpSpans, isNoopSpan, markFailed, runInSpan, traceHeaders, tracer } from "../../tracing.ts";
 import { type Classified, classifyFetchError } from "./classify.ts";
 
 /** When and how often a call is tried again. */
@@ -85,23 +85,22 @@ export function createEightByEightClient(options: ClientOptions): Post {
     return classify(response, text);
   }
 
-  async function attempt(body: string, number: number, signal: AbortSignal, classify: ClassifyResponse) {
+  function attempt(
+    body: string,
+    number: number,
+    signal: AbortSignal,
+    classify: ClassifyResponse,
+  ): Promise<Classified> {
     const attributes = number === 0
       ? spanAttributes
       : { ...spanAttributes, "http.request.resend_count": number };
     const kind = ownSpan ? SpanKind.CLIENT : SpanKind.INTERNAL;
     const span = tracer.startSpan(spanName, { kind, attributes });
-    if (isNoopSpan(span)) return post(body, span, signal, classify);
-    try {
-      const classified = await context.with(
-        trace.setSpan(context.active(), span),
-        () => post(body, span, signal, classify),
-      );
+    return runInSpan(span, context.active(), async () => {
+      const classified = await post(body, span, signal, classify);
       recordOnSpan(span, classified.delivery, options.operation.idAttribute);
       return classified;
-    } finally {
-      span.end();
-    }
+    });
   }
 
   // How long to wait before the next attempt, or undefined when there must be none.
