@@ -4,7 +4,7 @@
 import { DEFAULT_LEDGER_ENTRIES } from "../../src/adapters/outbound/memory/delivery_ledger.ts";
 import { DEFAULT_REPLAY_ENTRIES } from "../../src/adapters/outbound/memory/replay_store.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
-import { liveEnvironment, runDeno, runMain, spawn } from "../support/subprocess.ts";
+import { liveEnvironment, runDeno, spawn, startMain } from "../support/subprocess.ts";
 
 const SECRET = "bench-okta-secret-0123456789";
 const CONNECTIONS = 32;
@@ -124,34 +124,10 @@ async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 1000 / ticksPerSecond;
 }
 
-// Starts the service like `deno task start`. After its `listening` line its log is read and dropped unparsed:
-// the harness shares the machine's two cores, and decoding 100,000 log lines would take from the service.
+// Starts the service like `deno task start`, dropping its log unread: the harness shares the machine's two cores.
 async function service(name: string, env: Record<string, string>): Promise<Target> {
-  const child = runMain({ PORT: "0", ...env });
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let listening: string | undefined;
-  while (listening === undefined) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`${name} exited before listening:\n${await stderr}`);
-    text += decoder.decode(value, { stream: true });
-    listening = text.split("\n").find((line) => line.includes(`"event":"listening"`));
-  }
-  const drained = (async () => {
-    while (!(await reader.read()).done) { /* dropped */ }
-  })();
-  const url: string = JSON.parse(listening).url;
-  return {
-    name,
-    url: `${url}/telephony-hook`,
-    pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await Promise.all([child.status, drained, stderr]);
-    },
-  };
+  const process = await startMain(env, undefined, { keepStdout: false });
+  return { name, url: `${process.url}/telephony-hook`, pid: process.pid, stop: () => process.stop() };
 }
 
 // One wrk run, with the CPU time the target spent during it.

@@ -72,8 +72,18 @@ export function liveEnvironment(
 export function startMain(
   env: Record<string, string>,
   denoFlags: string[] = START_FLAGS,
+  options: OutputOptions = {},
 ): Promise<ServiceProcess> {
-  return startProcess(Deno.execPath(), ["run", ...denoFlags, MAIN], { PORT: "0", ...env });
+  return startProcess(Deno.execPath(), ["run", ...denoFlags, MAIN], { PORT: "0", ...env }, options);
+}
+
+/** What to keep of a process's standard output. */
+export interface OutputOptions {
+  /**
+   * False: standard output is read but dropped while nobody waits for a line, so `stop` returns little of it. For
+   * load runs, where decoding every log line would take CPU from the process being measured. Default true.
+   */
+  readonly keepStdout?: boolean;
 }
 
 /** Starts any build of the service and waits for its `listening` log line. */
@@ -81,9 +91,10 @@ export async function startProcess(
   executable: string,
   args: string[],
   env: Record<string, string>,
+  options: OutputOptions = {},
 ): Promise<ServiceProcess> {
   const child = spawn(executable, args, env);
-  const stdout = collect(child.stdout);
+  const stdout = collect(child.stdout, options.keepStdout ?? true);
   const stderr = collect(child.stderr);
   const listening = await stdout.waitFor((line) => line.includes(`"event":"listening"`));
   if (listening === undefined) {
@@ -105,13 +116,18 @@ export async function startProcess(
   };
 }
 
-/** Reads a stream to its end while letting a caller wait for the first line that matches. */
-function collect(stream: ReadableStream<Uint8Array>) {
+/**
+ * Reads a stream to its end while letting a caller wait for the first line that matches. Unless `keep`, chunks
+ * that arrive while nobody waits are dropped undecoded.
+ */
+function collect(stream: ReadableStream<Uint8Array>, keep = true) {
   let text = "";
+  const decoder = new TextDecoder();
   const waiting: { match: (line: string) => boolean; resolve: (line: string | undefined) => void }[] = [];
   const all = (async () => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text += chunk;
+    for await (const bytes of stream) {
+      if (!keep && waiting.length === 0) continue;
+      text += decoder.decode(bytes, { stream: true });
       for (const waiter of [...waiting]) {
         const line = completeLines(text).find(waiter.match);
         if (line !== undefined) {
@@ -120,6 +136,7 @@ function collect(stream: ReadableStream<Uint8Array>) {
         }
       }
     }
+    text += decoder.decode(); // a character split across the last chunk
     waiting.splice(0).forEach((waiter) => waiter.resolve(undefined));
     return text;
   })();
