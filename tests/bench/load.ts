@@ -2,7 +2,6 @@
 // and with tracing off, side by side in one run. Rounds alternate so the machine's noise hits every target alike.
 // Load comes from wrk (installed from Debian's packages when missing), one Okta request per unique eventId.
 import { DEFAULT_LEDGER_ENTRIES } from "../../src/adapters/outbound/memory/delivery_ledger.ts";
-import { DEFAULT_REPLAY_ENTRIES } from "../../src/adapters/outbound/memory/replay_store.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
 import { liveEnvironment, runDeno, spawn, startMain } from "../support/subprocess.ts";
 
@@ -11,9 +10,10 @@ const CONNECTIONS = 32;
 const ROUND_SECONDS = 5;
 const ROUNDS = 3;
 const RSS_REQUESTS = 100_000;
-// Warm-up ends once every bounded store the bench fills (replay ids, and the delivery ledger that joins 8x8's
-// receipts) is full and has turned over: growth after that would be a leak, not a store filling.
-const WARM_UP_REQUESTS = Math.max(DEFAULT_REPLAY_ENTRIES, DEFAULT_LEDGER_ENTRIES) + 10_000;
+// Warm-up ends once the delivery ledger (the store bounded by count) is full and has turned over. Replay ids and
+// rate-limit subjects are kept by time (10 minutes, the limits' windows) within a byte budget, so they still grow
+// through the measured requests: see docs/abuse-protection.md for their budget.
+const WARM_UP_REQUESTS = DEFAULT_LEDGER_ENTRIES + 10_000;
 const HERE = new URL(".", import.meta.url).pathname;
 
 interface Target {

@@ -1,14 +1,16 @@
 import type { DeliveryAttempt } from "../../../domain/deliver_otp.ts";
 import type { Claim, Deadline, ReplayStore } from "../../../domain/ports.ts";
-import { createBoundedMap } from "./bounded_map.ts";
+import { createExpiringMap } from "./expiring_map.ts";
 
 /** Settings for `createMemoryReplayStore`. */
 export interface MemoryReplayOptions {
-  /** How long a result is remembered. Default 10 minutes: twice an Okta passcode's life. */
+  /** How long an id is remembered from its first copy. Default 10 minutes: twice an Okta passcode's life. */
   readonly ttlMs?: number;
-  /** At most this many ids are kept; the oldest go first. Default 10,000. */
-  readonly maxEntries?: number;
+  /** Memory for remembered ids, in bytes (default 160 MiB). */
+  readonly budgetBytes?: number;
   readonly now?: () => number;
+  /** Told when the budget makes an id go before its time: a copy arriving later would be sent again. */
+  readonly onEarlyEviction?: () => void;
 }
 
 interface Entry {
@@ -18,27 +20,33 @@ interface Entry {
   waiters?: ((result: DeliveryAttempt | undefined) => void)[];
 }
 
-/** How many event ids the store remembers unless told otherwise. */
-export const DEFAULT_REPLAY_ENTRIES = 10_000;
+/** Heap bytes one remembered delivery takes at most (measured by the replay store tests). */
+export const BYTES_PER_REPLAY_ENTRY = 480;
+/** The replay store's memory unless told otherwise. */
+export const DEFAULT_REPLAY_BUDGET_BYTES = 160 * 1024 * 1024;
 
-/** The replay store of one process: fast, bounded in memory, and forgotten on restart. */
+/**
+ * The replay store of one process: every id is remembered for `ttlMs` from its first copy, at any request rate,
+ * as long as the byte budget holds them (160 MiB: about 349,000 ids). Forgotten on restart.
+ */
 export function createMemoryReplayStore(
   options: MemoryReplayOptions = {},
 ): ReplayStore & { size(): number; inFlight(): number } {
   const ttlMs = options.ttlMs ?? 10 * 60_000;
-  const maxEntries = options.maxEntries ?? DEFAULT_REPLAY_ENTRIES;
   const now = options.now ?? Date.now;
+  const budgetBytes = options.budgetBytes ?? DEFAULT_REPLAY_BUDGET_BYTES;
   function settle(entry: Entry, result: DeliveryAttempt | undefined): void {
     entry.waiters?.forEach((wake) => wake(result));
     entry.waiters = undefined;
   }
 
-  // An evicted id still in flight lets its waiting copies go: they may then deliver themselves.
-  const entries = createBoundedMap<Entry>(maxEntries, (entry) => settle(entry, undefined));
-
-  function insert(eventId: string): void {
-    entries.set(eventId, { expiresAt: now() + ttlMs });
-  }
+  const maxEntries = Math.max(1, Math.floor(budgetBytes / BYTES_PER_REPLAY_ENTRY));
+  const entries = createExpiringMap<Entry>({
+    now,
+    // An id that goes while in flight lets its waiting copies go: they may then deliver themselves.
+    onRemove: (entry) => settle(entry, undefined),
+    onEarlyEviction: options.onEarlyEviction,
+  });
 
   function waitFor(entry: Entry, signal: AbortSignal): Promise<DeliveryAttempt | undefined> {
     return new Promise((resolve) => {
@@ -56,9 +64,10 @@ export function createMemoryReplayStore(
     async claim(eventId: string, deadline: Deadline): Promise<Claim> {
       for (;;) {
         const entry = entries.get(eventId);
-        if (entry === undefined || entry.expiresAt <= now()) {
-          if (entry !== undefined) entries.delete(eventId);
-          insert(eventId);
+        if (entry === undefined) {
+          if (entries.size >= maxEntries) entries.evictOldest();
+          // The expiry is fixed at the first copy, so the map's queue stays in expiry order.
+          entries.set(eventId, { expiresAt: now() + ttlMs });
           return { kind: "claimed" };
         }
         if (entry.result !== undefined) return { kind: "replay", attempt: entry.result };
@@ -72,7 +81,6 @@ export function createMemoryReplayStore(
       const entry = entries.get(eventId);
       if (entry !== undefined) {
         entry.result = attempt;
-        entry.expiresAt = now() + ttlMs;
         settle(entry, attempt);
       }
       return Promise.resolve();
