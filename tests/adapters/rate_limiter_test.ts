@@ -1,0 +1,180 @@
+// One contract, checked against both rate limiters: in memory, and two connections to one Deno KV file, as two
+// service instances would share it.
+import assert from "node:assert/strict";
+import { createKvRateLimiter, SWEEP_BATCH } from "../../src/adapters/outbound/deno_kv/rate_limiter.ts";
+import {
+  BYTES_PER_SUBJECT,
+  createMemoryRateLimiter,
+} from "../../src/adapters/outbound/memory/rate_limiter.ts";
+import { SLICES_PER_WINDOW } from "../../src/adapters/outbound/sliding_window.ts";
+import type { RateLimiter } from "../../src/domain/ports.ts";
+import { heapPerEntry } from "../support/heap.ts";
+
+/** Two handles on one limiter's state, a settable clock, and what the store reported. */
+interface LimiterPair {
+  readonly first: RateLimiter;
+  readonly second: RateLimiter;
+  readonly clock: { now: number };
+  readonly problems: string[];
+  close(): Promise<void>;
+}
+
+const ADAPTERS: Record<string, () => Promise<LimiterPair>> = {
+  "memory": () => {
+    const clock = { now: 1_000_000 };
+    const limiter = createMemoryRateLimiter({ now: () => clock.now });
+    return Promise.resolve({
+      first: limiter,
+      second: limiter,
+      clock,
+      problems: [],
+      close: () => Promise.resolve(),
+    });
+  },
+  "deno kv, two connections to one file": async () => {
+    const clock = { now: 1_000_000 };
+    const problems: string[] = [];
+    const folder = await Deno.makeTempDir({ prefix: "limits-kv-" });
+    const kvs = [await Deno.openKv(`${folder}/limits.sqlite`), await Deno.openKv(`${folder}/limits.sqlite`)];
+    const [first, second] = kvs.map((kv) =>
+      createKvRateLimiter(kv, {
+        subjectKey: "test-subject-key",
+        now: () => clock.now,
+        onStoreError: (operation, error) => problems.push(`${operation}: ${error}`),
+      })
+    );
+    return {
+      first: first!,
+      second: second!,
+      clock,
+      problems,
+      async close() {
+        kvs.forEach((kv) => kv.close());
+        await Deno.remove(folder, { recursive: true });
+      },
+    };
+  },
+};
+
+const MINUTE = 60_000;
+
+for (const [name, open] of Object.entries(ADAPTERS)) {
+  Deno.test(`[rate limiter: ${name}] N pass, the next is refused, other subjects are not affected`, async () => {
+    const { first, second, problems, close } = await open();
+    try {
+      const limit = { max: 3, windowMs: 10 * MINUTE };
+      const taken = [];
+      for (let index = 0; index < 5; index++) taken.push(await (index % 2 ? second : first).take("a", limit));
+      assert.deepEqual(taken, [true, true, true, false, false]);
+      assert.equal(await second.take("b", limit), true);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test(`[rate limiter: ${name}] the window slides: a slot frees between W and W + W/${SLICES_PER_WINDOW} after its passcode`, async () => {
+    const { first, clock, close } = await open();
+    try {
+      const limit = { max: 2, windowMs: 30 * MINUTE }; // slices of one minute
+      const start = clock.now = 100 * MINUTE; // a slice boundary
+      assert.equal(await first.take("a", limit), true);
+      clock.now = start + 5 * MINUTE;
+      assert.equal(await first.take("a", limit), true);
+      assert.equal(await first.take("a", limit), false, "refused: both are in the window");
+      clock.now = start + 30 * MINUTE - 1;
+      assert.equal(await first.take("a", limit), false, "never more than 2 in any 30 minutes");
+      clock.now = start + 31 * MINUTE;
+      assert.equal(await first.take("a", limit), true, "by W + W/30 the first has left the window");
+      assert.equal(await first.take("a", limit), false, "a refused request counted nothing, this one did");
+    } finally {
+      await close();
+    }
+  });
+
+  Deno.test(`[rate limiter: ${name}] a burst at 16 concurrent stops at a cap of 6,000, more than one KV value could list`, async () => {
+    const { first, second, problems, close } = await open();
+    try {
+      const limit = { max: 6_000, windowMs: 60 * MINUTE };
+      let allowed = 0;
+      let next = 0;
+      const worker = async (limiter: RateLimiter) => {
+        while (next++ < 6_200) if (await limiter.take("per_country:1", limit)) allowed++;
+      };
+      await Promise.all(Array.from({ length: 16 }, (_, index) => worker(index % 2 ? second : first)));
+      // Never over; under only by requests refused while another's count was being taken back.
+      assert.ok(allowed <= 6_000 && allowed >= 6_000 - 16, `allowed ${allowed}`);
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+}
+
+Deno.test("[rate limiter: memory] a limited number stays limited through a flood of 300,000 other subjects", async () => {
+  let clock = 0;
+  let early = 0;
+  const limiter = createMemoryRateLimiter({ now: () => clock, onEarlyEviction: () => early++ });
+  const limit = { max: 1, windowMs: 15 * MINUTE };
+  assert.equal(await limiter.take("per_number:+14155552671", limit), true);
+  for (let index = 0; index < 300_000; index++) {
+    clock = index; // 300 s of traffic
+    await limiter.take(`per_number:+1646${index}`, limit);
+  }
+  assert.equal(await limiter.take("per_number:+14155552671", limit), false);
+  assert.equal(early, 0);
+  clock = 16 * MINUTE; // every window has passed: subjects leave as they are touched
+  for (let index = 0; index < 1_000; index++) await limiter.take(`per_number:+1212${index}`, limit);
+  assert.ok(limiter.size() < 300_000, `${limiter.size()} subjects still held`);
+});
+
+Deno.test("[rate limiter: memory] past its byte budget the oldest subject goes early, and that is reported", async () => {
+  let early = 0;
+  const limiter = createMemoryRateLimiter({
+    budgetBytes: 100 * BYTES_PER_SUBJECT,
+    onEarlyEviction: () => early++,
+  });
+  const limit = { max: 1, windowMs: 15 * MINUTE };
+  for (let index = 0; index < 150; index++) await limiter.take(`per_user:${index}`, limit);
+  assert.equal(limiter.size(), 100);
+  assert.equal(early, 50);
+  assert.equal(await limiter.take("per_user:0", limit), true, "forgotten early: counted afresh");
+  assert.equal(await limiter.take("per_user:149", limit), false, "still held");
+});
+
+Deno.test("[rate limiter: deno kv] counters of past windows are swept, so the database does not grow with traffic", async () => {
+  const kv = await Deno.openKv(":memory:");
+  let clock = 0;
+  const limiter = createKvRateLimiter(kv, { subjectKey: "k", now: () => clock });
+  const limit = { max: 5, windowMs: 30 * MINUTE };
+  const keys = async () => (await Array.fromAsync(kv.list({ prefix: [] }))).length;
+  try {
+    for (let index = 0; index < 150; index++) await limiter.take(`per_number:${index}`, limit);
+    assert.equal(await keys(), 300, "a counter and its index entry per subject");
+    clock = 40 * MINUTE; // past the window and its last slice
+    assert.equal(await limiter.take("per_number:new", limit), true);
+    assert.equal(await keys(), 300 - 2 * SWEEP_BATCH + 2, "one batch swept on the request path");
+    assert.equal(await limiter.take("per_number:new", limit), true);
+    assert.equal(await keys(), 2, "the rest in the next request's sweep");
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("[rate limiter: deno kv] a store that fails lets the passcode through and says which operation failed", async () => {
+  const kv = await Deno.openKv(":memory:");
+  const problems: string[] = [];
+  const limiter = createKvRateLimiter(kv, {
+    subjectKey: "k",
+    onStoreError: (operation, error) => problems.push(`${operation}: ${(error as Error).name}`),
+  });
+  kv.close();
+  assert.equal(await limiter.take("per_number:+14155552671", { max: 1, windowMs: MINUTE }), true);
+  assert.match(problems[0]!, /^count: /);
+});
+
+Deno.test("[rate limiter: memory] one subject takes at most BYTES_PER_SUBJECT of heap", async () => {
+  const measured = await heapPerEntry("limiter");
+  assert.ok(measured <= BYTES_PER_SUBJECT, `${measured} bytes per subject`);
+  assert.ok(measured >= BYTES_PER_SUBJECT / 3, `${measured}: the budget's constant is far too high`);
+});
