@@ -2,10 +2,16 @@
 // instances sharing one Deno KV file, as several service instances would.
 import assert from "node:assert/strict";
 import { createKvReplayStore } from "../../src/adapters/outbound/deno_kv/replay_store.ts";
-import { createMemoryReplayStore } from "../../src/adapters/outbound/memory/replay_store.ts";
+import {
+  BYTES_PER_REPLAY_ENTRY,
+  createMemoryReplayStore,
+} from "../../src/adapters/outbound/memory/replay_store.ts";
 import type { DeliveryAttempt } from "../../src/domain/deliver_otp.ts";
 import type { ReplayStore } from "../../src/domain/ports.ts";
 import { testDeadline } from "../support/fakes.ts";
+import { heapPerEntry } from "../support/heap.ts";
+
+const OWNER = new URL("../support/kv_replay_owner.ts", import.meta.url).pathname;
 
 const ATTEMPT: DeliveryAttempt = {
   delivery: {
@@ -111,13 +117,82 @@ Deno.test("[replay store: memory] results expire after their time to live", asyn
   assert.equal((await store.claim("evt-1", testDeadline())).kind, "claimed");
 });
 
-Deno.test("[replay store: memory] memory stays bounded: the oldest ids go first", async () => {
-  const store = createMemoryReplayStore({ maxEntries: 100 });
-  for (let index = 0; index < 1_000; index++) {
+Deno.test("[replay store: memory] ids are kept by time: a repeat 60 s and 300,000 ids later is still a replay", async () => {
+  let clock = 0;
+  let early = 0;
+  const store = createMemoryReplayStore({ now: () => clock, onEarlyEviction: () => early++ });
+  await store.claim("evt-first", testDeadline());
+  await store.complete("evt-first", ATTEMPT);
+  for (let index = 0; index < 300_000; index++) {
+    clock = index / 5; // 5,000 a second
+    await store.claim(`evt-${index}`, testDeadline());
+    await store.complete(`evt-${index}`, ATTEMPT);
+  }
+  assert.deepEqual(await store.claim("evt-first", testDeadline()), { kind: "replay", attempt: ATTEMPT });
+  assert.equal(early, 0);
+  clock = 11 * 60_000; // past every id's 10 minutes: they leave as the store is used
+  for (let index = 0; index < 1_000; index++) await store.claim(`evt-later-${index}`, testDeadline());
+  assert.ok(store.size() < 300_000, `${store.size()} ids still held`);
+});
+
+Deno.test("[replay store: memory] past its byte budget the oldest id goes early, and that is reported", async () => {
+  let early = 0;
+  const store = createMemoryReplayStore({
+    budgetBytes: 100 * BYTES_PER_REPLAY_ENTRY,
+    onEarlyEviction: () => early++,
+  });
+  for (let index = 0; index < 150; index++) {
     await store.claim(`evt-${index}`, testDeadline());
     await store.complete(`evt-${index}`, ATTEMPT);
   }
   assert.equal(store.size(), 100);
-  assert.equal((await store.claim("evt-999", testDeadline())).kind, "replay");
+  assert.equal(early, 50);
+  assert.equal((await store.claim("evt-149", testDeadline())).kind, "replay");
   assert.equal((await store.claim("evt-0", testDeadline())).kind, "claimed");
+});
+
+Deno.test("[replay store: memory] one remembered delivery takes at most BYTES_PER_REPLAY_ENTRY of heap", async () => {
+  const measured = await heapPerEntry("replays");
+  assert.ok(measured <= BYTES_PER_REPLAY_ENTRY, `${measured} bytes per id`);
+  assert.ok(measured >= BYTES_PER_REPLAY_ENTRY / 3, `${measured}: the budget's constant is far too high`);
+});
+
+Deno.test("[replay store: deno kv] a copy waiting on another process's claim gets its result, though watch cannot see it", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "replay-kv-process-" });
+  const path = `${folder}/replay.sqlite`;
+  const owner = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--unstable-kv", `--allow-read=${folder}`, `--allow-write=${folder}`, OWNER, path, "evt-1"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const lines = owner.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const kv = await Deno.openKv(path);
+  try {
+    assert.match((await lines.read()).value ?? "", /claimed/);
+    // The copy is waiting once it watches the key: only then does the owner finish.
+    let watching!: () => void;
+    const watched = new Promise<void>((resolve) => (watching = resolve));
+    const spied = new Proxy(kv, {
+      get(target, name) {
+        if (name === "watch") return (keys: Deno.KvKey[]) => (watching(), target.watch(keys));
+        const value = Reflect.get(target, name);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const deadline = new AbortController();
+    const bound = setTimeout(() => deadline.abort(), 5_000); // a bound, so a broken wait fails rather than hangs
+    const waiting = createKvReplayStore(spied).claim("evt-1", testDeadline(deadline, 5_000));
+    await Promise.race([watched, waiting]);
+    const writer = owner.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("complete\n"));
+    await writer.close();
+    const claim = await waiting;
+    clearTimeout(bound);
+    assert.equal(claim.kind, "replay");
+  } finally {
+    kv.close();
+    await lines.cancel();
+    await owner.status;
+    await Deno.remove(folder, { recursive: true });
+  }
 });
