@@ -28,6 +28,7 @@ export const CONFIG_VARIABLES = [
   "EIGHTBYEIGHT_DLR_PATH",
   "REPLAY_STORE",
   "KV_URL",
+  "STORE_MEMORY_MB",
   "ALLOWED_COUNTRIES",
   "BLOCKED_COUNTRIES",
   "BLOCKED_NUMBER_TYPES",
@@ -123,6 +124,8 @@ export interface Config {
   readonly oauth?: OAuthConfig;
   readonly provider: ProviderConfig;
   readonly replays: ReplayConfig;
+  /** Memory for the in-memory replay store and rate limiter together, in bytes, half each; absent: their defaults. */
+  readonly storeMemoryBytes?: number;
   /** 8x8's delivery receipt webhook, when `EIGHTBYEIGHT_DLR_AUTH` turns it on. */
   readonly receipts?: { readonly path: string; readonly authorization: string };
   /** Destination rules and rate limits, checked before any send. */
@@ -265,6 +268,7 @@ const schema = z.object({
   RATE_LIMIT_PER_USER: rateLimit.default({ max: 10, windowMs: 60 * 60_000 }),
   RATE_LIMIT_PER_COUNTRY: rateLimit.optional(),
   KV_URL: z.string().optional(),
+  STORE_MEMORY_MB: z.coerce.number().int().min(1).max(1_048_576).optional(),
   // The specification: only "true", in any case, disables; anything else leaves the SDK on.
   OTEL_SDK_DISABLED: z.string().transform((value) => value.trim().toLowerCase() === "true").default(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
@@ -380,6 +384,9 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         ? undefined
         : { path: values.EIGHTBYEIGHT_DLR_PATH, authorization: values.EIGHTBYEIGHT_DLR_AUTH },
       replays: values.REPLAY_STORE === "kv" ? { kind: "kv", url: values.KV_URL } : { kind: "memory" },
+      storeMemoryBytes: values.STORE_MEMORY_MB === undefined
+        ? undefined
+        : values.STORE_MEMORY_MB * 1024 * 1024,
       telemetry: {
         disabled: values.OTEL_SDK_DISABLED,
         // The signal-specific variable is used as it is; the generic one gets the traces path appended.

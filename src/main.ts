@@ -9,7 +9,7 @@ import {
 } from "./adapters/inbound/delivery_receipts/delivery_lookup.ts";
 import { createReceiptWebhook } from "./adapters/inbound/delivery_receipts/receipt_webhook.ts";
 import { errorResponse } from "./adapters/inbound/http/json_response.ts";
-import { createDeliveryMetrics } from "./adapters/inbound/http/metrics.ts";
+import { createDeliveryMetrics, type DeliveryMetrics } from "./adapters/inbound/http/metrics.ts";
 import { traceRoute } from "./adapters/inbound/http/server_span.ts";
 import {
   createTelephonyHookHandler,
@@ -30,6 +30,7 @@ import { createMemoryLedger } from "./adapters/outbound/memory/delivery_ledger.t
 import { createKvReplayStore } from "./adapters/outbound/deno_kv/replay_store.ts";
 import { createMemoryRateLimiter } from "./adapters/outbound/memory/rate_limiter.ts";
 import { createMemoryReplayStore } from "./adapters/outbound/memory/replay_store.ts";
+import { createStoreHealth, type StoreHealth } from "./adapters/outbound/store_health.ts";
 import { createSandboxSms, createSandboxVoice } from "./adapters/outbound/sandbox/sandbox.ts";
 import { type Config, loadConfig, readEnvironment } from "./config.ts";
 import type { HttpSpans } from "./adapters/tracing.ts";
@@ -75,14 +76,6 @@ async function start(): Promise<void> {
   const logger = createJsonLogger({ write: output.write });
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
-  const onStoreError = (error: unknown) =>
-    logger.warn("store_problem", { name: error instanceof Error ? error.name : typeof error });
-  const replays = kv === undefined ? createMemoryReplayStore() : createKvReplayStore(kv, { onStoreError });
-  // Subjects are keyed with a secret every instance shares, so the shared store never holds a phone number.
-  const subjectKey = config.provider.kind === "8x8" ? config.provider.apiKey : config.authSecrets[0]!;
-  const limiter = kv === undefined
-    ? createMemoryRateLimiter()
-    : createKvRateLimiter(kv, { subjectKey, onStoreError });
   logger.info("stores", { kind: config.replays.kind, for: "replays, rate limits, receipts" });
   const server = Deno.serve({
     ...(config.platformListen ? {} : { hostname: config.hostname, port: config.port }),
@@ -93,7 +86,7 @@ async function start(): Promise<void> {
       logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
       return errorResponse(500, "internal_error", "Internal error");
     },
-  }, createService(config, logger, { httpSpans: telemetry.httpSpans, replays, limiter, kv }));
+  }, createService(config, logger, { httpSpans: telemetry.httpSpans, kv }));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -126,12 +119,14 @@ export interface ServiceOptions {
   /** The shared database, when the stores live in Deno KV. */
   readonly kv?: Deno.Kv;
   readonly ledger?: DeliveryLedger;
+  readonly metrics?: DeliveryMetrics;
 }
 
 /** Wires the adapters for one configuration into the server's request handler. */
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Handler {
   const httpSpans = options.httpSpans ?? "service";
-  const metrics = createDeliveryMetrics();
+  const metrics = options.metrics ?? createDeliveryMetrics();
+  const stores = createStores(config, createStoreHealth({ logger, count: metrics }), options.kv);
   const authenticator = createAuthenticator(config, logger);
   const ledger = config.receipts === undefined
     ? undefined
@@ -141,8 +136,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     ports: {
       phoneNumbers: createLibphonenumberParser(),
       ...createSenders(config, logger, httpSpans),
-      replays: options.replays ?? createMemoryReplayStore(),
-      abuse: { rules: config.abuse, limiter: options.limiter ?? createMemoryRateLimiter() },
+      replays: options.replays ?? stores.replays,
+      abuse: { rules: config.abuse, limiter: options.limiter ?? stores.limiter },
     },
     logger,
     metrics,
@@ -168,6 +163,33 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     metrics.route,
     ...receiptRoutes,
   ]);
+}
+
+/** The replay store and rate limiter: shared in Deno KV when there is one, else in this process's memory. */
+function createStores(
+  config: Config,
+  health: StoreHealth,
+  kv: Deno.Kv | undefined,
+): { replays: ReplayStore; limiter: RateLimiter } {
+  if (kv !== undefined) {
+    // Subjects are keyed with a secret every instance shares, so the shared store never holds a phone number.
+    const subjectKey = config.provider.kind === "8x8" ? config.provider.apiKey : config.authSecrets[0]!;
+    return {
+      replays: createKvReplayStore(kv, { onStoreError: (op, error) => health.failed("replays", op, error) }),
+      limiter: createKvRateLimiter(kv, {
+        subjectKey,
+        onStoreError: (op, error) => health.failed("rate_limits", op, error),
+      }),
+    };
+  }
+  const budgetBytes = config.storeMemoryBytes === undefined ? undefined : config.storeMemoryBytes / 2;
+  return {
+    replays: createMemoryReplayStore({ budgetBytes, onEarlyEviction: () => health.evictedEarly("replays") }),
+    limiter: createMemoryRateLimiter({
+      budgetBytes,
+      onEarlyEviction: () => health.evictedEarly("rate_limits"),
+    }),
+  };
 }
 
 function createAuthenticator(config: Config, logger: Logger): HookAuthenticator {

@@ -25,6 +25,7 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
       provider: { kind: "sandbox" },
       receipts: undefined,
       replays: { kind: "memory" },
+      storeMemoryBytes: undefined,
       abuse: {
         allowedCountries: undefined,
         blockedCountries: new Set(),
@@ -304,4 +305,11 @@ Deno.test("[config] delivery receipts are on with EIGHTBYEIGHT_DLR_AUTH, on a pa
   assert.ok(!clash.ok && /must differ from OKTA_HOOK_PATH/.test(clash.problems[0]!));
   const short = loadConfig({ EIGHTBYEIGHT_DLR_AUTH: "short" }, generated);
   assert.ok(!short.ok && /EIGHTBYEIGHT_DLR_AUTH must be at least 16/.test(short.problems[0]!));
+});
+
+Deno.test("[config] STORE_MEMORY_MB sets the memory stores' budget in MiB, and must be a whole number", () => {
+  const set = loadConfig({ STORE_MEMORY_MB: "64" }, generated);
+  assert.equal(set.ok && set.config.storeMemoryBytes, 64 * 1024 * 1024);
+  const wrong = loadConfig({ STORE_MEMORY_MB: "lots" }, generated);
+  assert.ok(!wrong.ok && wrong.problems.some((problem) => problem.startsWith("STORE_MEMORY_MB")));
 });

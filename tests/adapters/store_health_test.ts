@@ -1,0 +1,35 @@
+// Store trouble is loud once and then counted: an outage under load is one line a minute and a metric.
+import assert from "node:assert/strict";
+import { createStoreHealth } from "../../src/adapters/outbound/store_health.ts";
+import { createDeliveryMetrics } from "../../src/adapters/inbound/http/metrics.ts";
+import { capturedLogger } from "../support/fakes.ts";
+
+Deno.test("[store health] the first failure logs at error with its store, operation and error; then one line a minute", async () => {
+  let clock = 0;
+  const logger = capturedLogger();
+  const metrics = createDeliveryMetrics();
+  const health = createStoreHealth({ logger, count: metrics, now: () => clock });
+  const problem = new TypeError("Value too large (max 65536 bytes)");
+  for (let index = 0; index < 1_000; index++) {
+    clock = index * 10; // ten seconds of failures, every 10 ms
+    health.failed("rate_limits", "count", problem);
+  }
+  clock = 60_000;
+  health.failed("rate_limits", "count", problem);
+  health.evictedEarly("replays");
+  const events = logger.events();
+  assert.deepEqual(events.map((event) => [event.level, event.event, event.occurrences]), [
+    ["error", "store_failed", 1],
+    ["error", "store_failed", 1_000],
+    ["warn", "store_memory_full", 1],
+  ]);
+  assert.equal(events[0]!.store, "rate_limits");
+  assert.equal(events[0]!.operation, "count");
+  assert.equal(events[0]!.error, "TypeError");
+  assert.equal(events[0]!.message, "Value too large (max 65536 bytes)");
+  assert.match(String(events[0]!.effect), /fail-open/);
+
+  const exposition = await (await metrics.route.handler(new Request("http://localhost/metrics"))).text();
+  assert.match(exposition, /^otp_store_failures_total\{store="rate_limits",operation="count"\} 1001$/m);
+  assert.match(exposition, /^otp_store_early_evictions_total\{store="replays"\} 1$/m);
+});
