@@ -36,7 +36,11 @@ export type Fake8x8Scenario =
   | "gateway_timeout"
   | "hang"
   | "held"
+  | "slow"
   | VoiceScenario;
+
+/** How long a "slow" send takes: 8x8 on a bad day, well inside Okta's budget. */
+export const SLOW_ANSWER_MS = 500;
 
 /** One request as the fake saw it. */
 export interface RecordedRequest {
@@ -109,6 +113,10 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
       await new Promise<void>((release) => held.push(release));
       scenario = "queued";
     }
+    if (scenario === "slow") {
+      await new Promise((resolve) => setTimeout(resolve, SLOW_ANSWER_MS));
+      scenario = "queued";
+    }
     const response = (voice ? voiceAnswer(scenario) : undefined) ?? answer(scenario, recorded);
     if (!voice && scenario === "queued") {
       const { umid } = await response.clone().json();
@@ -175,7 +183,10 @@ async function record(
   return { api: "sms", method: request.method, path, headers: request.headers, body, violations: found };
 }
 
-function answer(scenario: Exclude<Fake8x8Scenario, "hang" | "held">, recorded: RecordedRequest): Response {
+function answer(
+  scenario: Exclude<Fake8x8Scenario, "hang" | "held" | "slow">,
+  recorded: RecordedRequest,
+): Response {
   const sent = recorded.body as { destination: string; clientMessageId?: string };
   switch (scenario) {
     case "queued":

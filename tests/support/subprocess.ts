@@ -2,8 +2,8 @@
 import denoJson from "../../deno.json" with { type: "json" };
 
 const MAIN = new URL("../../src/main.ts", import.meta.url).pathname;
-// The flags of the start task, so the test runs with exactly the permissions users get.
-const START_FLAGS = denoJson.tasks.start.split(" ").slice(2, -1);
+/** The flags of the start task, so a test runs with exactly the permissions users get. */
+export const START_FLAGS = denoJson.tasks.start.split(" ").slice(2, -1);
 // Any folder without a `.env`, so a developer's own settings never reach the test.
 const NO_ENV_FILE_HERE = new URL(".", import.meta.url).pathname;
 // What Deno itself needs from the environment to find its cache; nothing of ours leaks in.
