@@ -126,7 +126,8 @@ export interface ServiceOptions {
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Handler {
   const httpSpans = options.httpSpans ?? "service";
   const metrics = options.metrics ?? createDeliveryMetrics();
-  const stores = createStores(config, createStoreHealth({ logger, count: metrics }), options.kv);
+  const health = createStoreHealth({ logger, count: metrics });
+  const stores = createStores(config, health, options.kv);
   const authenticator = createAuthenticator(config, logger);
   const ledger = config.receipts === undefined
     ? undefined
@@ -142,6 +143,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     logger,
     metrics,
     ledger,
+    onLedgerError: (error) => health.failed("ledger", "remember", error),
     budgetMs: config.budgetMs,
   });
   const receiptRoutes: Route[] = config.receipts === undefined || ledger === undefined ? [] : [

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { createStoreHealth } from "../../src/adapters/outbound/store_health.ts";
 import { createDeliveryMetrics } from "../../src/adapters/inbound/http/metrics.ts";
 import { capturedLogger } from "../support/fakes.ts";
+import { oktaRequest } from "../support/okta_requests.ts";
+import { actionOf, withService } from "../support/service.ts";
 
 Deno.test("[store health] the first failure logs at error with its store, operation and error; then one line a minute", async () => {
   let clock = 0;
@@ -33,3 +35,24 @@ Deno.test("[store health] the first failure logs at error with its store, operat
   assert.match(exposition, /^otp_store_failures_total\{store="rate_limits",operation="count"\} 1001$/m);
   assert.match(exposition, /^otp_store_early_evictions_total\{store="replays"\} 1$/m);
 });
+
+Deno.test("[store health] a ledger that cannot be written costs the receipt join, is logged and counted, and the passcode still goes", () =>
+  withService({
+    env: { EIGHTBYEIGHT_DLR_AUTH: "Bearer receipts-token-0123456789" },
+    ledger: {
+      remember: () => Promise.reject(new Error("database is unavailable")),
+      record: () => Promise.resolve({ kind: "unknown" }),
+      lookup: () => Promise.resolve(undefined),
+    },
+  }, async (service) => {
+    const action = await actionOf(await service.post(JSON.stringify(oktaRequest({}, "evt-ledger-down"))));
+    assert.equal(action.status, "SUCCESSFUL");
+    const failure = service.logLines.map((line) => JSON.parse(line)).find((line) =>
+      line.event === "store_failed"
+    );
+    assert.equal(failure?.store, "ledger");
+    assert.equal(failure?.operation, "remember");
+    assert.equal(failure?.level, "error");
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.match(metrics, /^otp_store_failures_total\{store="ledger",operation="remember"\} 1$/m);
+  }));

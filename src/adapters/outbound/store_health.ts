@@ -14,6 +14,7 @@ const EFFECTS: Readonly<Record<string, string>> = {
   "rate_limits:read": "passcode allowed without this limit (fail-open)",
   "rate_limits:undo": "passcode refused; the window counts one too many",
   "rate_limits:sweep": "old counters stay until the next sweep",
+  "ledger:remember": "8x8's receipts for this SMS cannot be joined to it",
   "replays:claim": "passcode sent without de-duplication (fail-open)",
   "replays:complete": "a later copy of this event may be sent again",
   "replays:release": "the event id stays claimed until its claim expires (10 s)",

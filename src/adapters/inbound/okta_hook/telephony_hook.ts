@@ -35,6 +35,8 @@ export interface HookDeps {
   readonly metrics?: DeliveryMetrics;
   /** Remembers sent SMS so that 8x8's delivery receipts can be joined to them; absent when receipts are off. */
   readonly ledger?: DeliveryLedger;
+  /** Told when the ledger cannot be written; the passcode's answer does not change. */
+  readonly onLedgerError?: (error: unknown) => void;
   /** Milliseconds since the epoch, for the ledger. */
   readonly wallClock?: () => number;
   /** Milliseconds from an arbitrary origin, for durations. */
@@ -72,10 +74,7 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
     try {
       await deps.ledger!.remember(sent);
     } catch (error) {
-      deps.logger.warn("store_problem", {
-        store: "ledger",
-        name: error instanceof Error ? error.name : typeof error,
-      });
+      deps.onLedgerError?.(error);
     }
   }
 

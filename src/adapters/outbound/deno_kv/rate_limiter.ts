@@ -19,6 +19,9 @@ const BY_SLICE = ["okta-8x8-telephony-hook", "rate-slices"] as const;
 const ONE = new Deno.KvU64(1n);
 // KvU64 sums wrap around at 2^64, so adding 2^64 - 1 takes one away.
 const MINUS_ONE = new Deno.KvU64((1n << 64n) - 1n);
+// Requests that refused each other near the cap look again this many times in all, after up to 5 ms.
+const MAX_ATTEMPTS = 5;
+const RETRY_JITTER_MS = 5;
 /** Old counters deleted per sweep; a sweep runs at most once per request and only when a slice has ended. */
 export const SWEEP_BATCH = 100;
 
@@ -27,9 +30,11 @@ export const SWEEP_BATCH = 100;
  * of a window is its own counter key, and a request adds one to its slice with a `sum` mutation, which never
  * conflicts with another instance's; then it reads the window's slices (one range read of at most 31 keys) and
  * takes its one back if the total is over the limit. No more than the limit can pass: of any requests over it,
- * the last to add sees them all. Near the cap, requests in flight may briefly see each other's additions and be
- * refused while there was still room. At most three KV operations, plus two when a slice has ended and old
- * counters are swept: whatever the limit, the traffic or the number of instances.
+ * the last to add sees them all. Near the cap, requests in flight may see each other's additions and refuse
+ * each other; a refused request reads again after a short random wait and tries again while there is room, at
+ * most five times in all. So a passcode costs three KV operations and a refusal usually four (nineteen at the
+ * very most), plus two when a slice has ended and old counters are swept: whatever the limit, the traffic or
+ * the number of instances.
  *
  * If the store cannot be read or written, the passcode goes through and `onStoreError` is told: locking every
  * user out because a database is down would be worse than a gap in the limits.
@@ -81,15 +86,27 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
     const counter = [...COUNTS, subject, width, current];
     let operation = "count";
     try {
-      await whenUnlocked(() =>
-        kv.atomic().sum(counter, ONE.value).set([...BY_SLICE, width, current, subject], true).commit()
-      );
-      operation = "read";
-      const total = await whenUnlocked(() => windowTotal(subject, width, oldest, current));
-      if (total <= BigInt(max)) return true;
-      operation = "undo";
-      await whenUnlocked(() => kv.atomic().mutate({ type: "sum", key: counter, value: MINUS_ONE }).commit());
-      return false;
+      for (let attempt = 1;; attempt++) {
+        operation = "count";
+        await whenUnlocked(() =>
+          kv.atomic().sum(counter, ONE.value).set([...BY_SLICE, width, current, subject], true).commit()
+        );
+        operation = "read";
+        const total = await whenUnlocked(() => windowTotal(subject, width, oldest, current));
+        if (total <= BigInt(max)) return true;
+        operation = "undo";
+        await whenUnlocked(() =>
+          kv.atomic().mutate({ type: "sum", key: counter, value: MINUS_ONE }).commit()
+        );
+        if (attempt === MAX_ATTEMPTS) return false;
+        // Others near the cap may have been refused too and be taking theirs back: after a short random wait,
+        // look again, and try once more only if there is room now.
+        operation = "read";
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_JITTER_MS * attempt));
+        if (await whenUnlocked(() => windowTotal(subject, width, oldest, current)) >= BigInt(max)) {
+          return false;
+        }
+      }
     } catch (error) {
       options.onStoreError?.(operation, error);
       // Refused but the undo failed: still refused; the extra count errs toward fewer messages.
