@@ -106,6 +106,27 @@ for (const [name, open] of Object.entries(ADAPTERS)) {
   });
 }
 
+Deno.test("[replay store: memory] a replay gives back every kind of result as the first copy had it", async () => {
+  const store = createMemoryReplayStore();
+  const results: DeliveryAttempt[] = [
+    { ...ATTEMPT, countryCallingCode: "1" },
+    {
+      delivery: { outcome: "failed", reason: "rate_limited", metadata: { rule: "per_number" } },
+      maskedDestination: "+65****4567",
+      countryCallingCode: "65",
+    },
+    {
+      delivery: { outcome: "unknown", reason: "timeout", provider: "8x8", metadata: {} },
+      maskedDestination: "(unparsable)",
+    },
+  ];
+  for (const [index, result] of results.entries()) {
+    await store.claim(`evt-${index}`, testDeadline());
+    await store.complete(`evt-${index}`, result);
+    assert.deepEqual(await store.claim(`evt-${index}`, testDeadline()), { kind: "replay", attempt: result });
+  }
+});
+
 Deno.test("[replay store: memory] results expire after their time to live", async () => {
   let clock = 0;
   const store = createMemoryReplayStore({ ttlMs: 1_000, now: () => clock });

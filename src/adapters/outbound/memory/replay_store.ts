@@ -1,4 +1,5 @@
 import type { DeliveryAttempt } from "../../../domain/deliver_otp.ts";
+import type { Delivery } from "../../../domain/delivery.ts";
 import type { Claim, Deadline, ReplayStore } from "../../../domain/ports.ts";
 import { createExpiringMap } from "./expiring_map.ts";
 
@@ -15,19 +16,20 @@ export interface MemoryReplayOptions {
 
 interface Entry {
   expiresAt: number;
-  result?: DeliveryAttempt;
+  /** The first copy's result, packed into one string: a third of the memory of the object, and nothing to trace. */
+  packed?: string;
   /** Copies waiting for the owner; made only when a copy arrives, which is rare. */
   waiters?: ((result: DeliveryAttempt | undefined) => void)[];
 }
 
 /** Heap bytes one remembered delivery takes at most (measured by the replay store tests). */
-export const BYTES_PER_REPLAY_ENTRY = 480;
+export const BYTES_PER_REPLAY_ENTRY = 352;
 /** The replay store's memory unless told otherwise. */
 export const DEFAULT_REPLAY_BUDGET_BYTES = 160 * 1024 * 1024;
 
 /**
  * The replay store of one process: every id is remembered for `ttlMs` from its first copy, at any request rate,
- * as long as the byte budget holds them (160 MiB: about 349,000 ids). Forgotten on restart.
+ * as long as the byte budget holds them (160 MiB: about 476,000 ids). Forgotten on restart.
  */
 export function createMemoryReplayStore(
   options: MemoryReplayOptions = {},
@@ -70,7 +72,7 @@ export function createMemoryReplayStore(
           entries.set(eventId, { expiresAt: now() + ttlMs });
           return { kind: "claimed" };
         }
-        if (entry.result !== undefined) return { kind: "replay", attempt: entry.result };
+        if (entry.packed !== undefined) return { kind: "replay", attempt: unpack(entry.packed) };
         const result = await waitFor(entry, deadline.signal);
         if (result !== undefined) return { kind: "replay", attempt: result };
         if (deadline.signal.aborted) return { kind: "in_flight" };
@@ -80,7 +82,7 @@ export function createMemoryReplayStore(
     complete(eventId: string, attempt: DeliveryAttempt): Promise<void> {
       const entry = entries.get(eventId);
       if (entry !== undefined) {
-        entry.result = attempt;
+        entry.packed = pack(attempt);
         settle(entry, attempt);
       }
       return Promise.resolve();
@@ -92,6 +94,40 @@ export function createMemoryReplayStore(
       return Promise.resolve();
     },
     size: () => entries.size,
-    inFlight: () => [...entries.values()].filter((entry) => entry.result === undefined).length,
+    inFlight: () => [...entries.values()].filter((entry) => entry.packed === undefined).length,
   };
+}
+
+type Packed = [
+  outcome: string,
+  provider: string | undefined,
+  transactionIdOrReason: string,
+  metadata: Record<string, string>,
+  maskedDestination: string,
+  countryCallingCode: string | undefined,
+];
+
+function pack({ delivery, maskedDestination, countryCallingCode }: DeliveryAttempt): string {
+  const idOrReason = delivery.outcome === "delivered" ? delivery.transactionId : delivery.reason;
+  const packed: Packed = [
+    delivery.outcome,
+    delivery.provider,
+    idOrReason,
+    delivery.metadata,
+    maskedDestination,
+    countryCallingCode,
+  ];
+  return JSON.stringify(packed);
+}
+
+function unpack(text: string): DeliveryAttempt {
+  const [outcome, provider, idOrReason, metadata, maskedDestination, countryCallingCode] = JSON.parse(
+    text,
+  ) as Packed;
+  // JSON has no undefined: absent fields come back absent, as the first copy had them.
+  const delivery =
+    (outcome === "delivered"
+      ? { outcome, provider, transactionId: idOrReason, metadata }
+      : { outcome, reason: idOrReason, ...(provider == null ? {} : { provider }), metadata }) as Delivery;
+  return { delivery, maskedDestination, ...(countryCallingCode == null ? {} : { countryCallingCode }) };
 }
