@@ -268,7 +268,7 @@ const schema = z.object({
   RATE_LIMIT_PER_USER: rateLimit.default({ max: 10, windowMs: 60 * 60_000 }),
   RATE_LIMIT_PER_COUNTRY: rateLimit.optional(),
   KV_URL: z.string().optional(),
-  STORE_MEMORY_MB: z.coerce.number().int().min(1).max(1_048_576).optional(),
+  STORE_MEMORY_MB: z.coerce.number().int().min(1).max(65_536).optional(),
   // The specification: only "true", in any case, disables; anything else leaves the SDK on.
   OTEL_SDK_DISABLED: z.string().transform((value) => value.trim().toLowerCase() === "true").default(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),

@@ -8,7 +8,7 @@ import {
 } from "../../src/adapters/outbound/memory/rate_limiter.ts";
 import { SLICES_PER_WINDOW } from "../../src/adapters/outbound/sliding_window.ts";
 import type { RateLimiter } from "../../src/domain/ports.ts";
-import { heapPerEntry } from "../support/heap.ts";
+import { footprintOf } from "../support/heap.ts";
 
 /** Two handles on one limiter's state, a settable clock, and what the store reported. */
 interface LimiterPair {
@@ -131,7 +131,11 @@ Deno.test("[rate limiter: deno kv, two connections] five at once against a cap o
 Deno.test("[rate limiter: memory] a limited number stays limited through a flood of 300,000 other subjects", async () => {
   let clock = 0;
   let early = 0;
-  const limiter = createMemoryRateLimiter({ now: () => clock, onEarlyEviction: () => early++ });
+  const limiter = createMemoryRateLimiter({
+    now: () => clock,
+    budgetBytes: 310_000 * BYTES_PER_SUBJECT,
+    onEarlyEviction: () => early++,
+  });
   const limit = { max: 1, windowMs: 15 * MINUTE };
   assert.equal(await limiter.take("per_number:+14155552671", limit), true);
   for (let index = 0; index < 300_000; index++) {
@@ -140,9 +144,9 @@ Deno.test("[rate limiter: memory] a limited number stays limited through a flood
   }
   assert.equal(await limiter.take("per_number:+14155552671", limit), false);
   assert.equal(early, 0);
-  clock = 16 * MINUTE; // every window has passed: subjects leave as they are touched
-  for (let index = 0; index < 1_000; index++) await limiter.take(`per_number:+1212${index}`, limit);
-  assert.ok(limiter.size() < 300_000, `${limiter.size()} subjects still held`);
+  clock = 25 * MINUTE; // every subject's window and last slice have passed: new ones take expired slots
+  for (let index = 0; index < 300_000; index++) await limiter.take(`per_number:+1212${index}`, limit);
+  assert.equal(early, 0);
 });
 
 Deno.test("[rate limiter: memory] past its byte budget the oldest subject goes early, and that is reported", async () => {
@@ -190,8 +194,8 @@ Deno.test("[rate limiter: deno kv] a store that fails lets the passcode through 
   assert.match(problems[0]!, /^count: /);
 });
 
-Deno.test("[rate limiter: memory] one subject takes at most BYTES_PER_SUBJECT of heap", async () => {
-  const measured = await heapPerEntry("limiter");
-  assert.ok(measured <= BYTES_PER_SUBJECT, `${measured} bytes per subject`);
-  assert.ok(measured >= BYTES_PER_SUBJECT / 3, `${measured}: the budget's constant is far too high`);
+Deno.test("[rate limiter: memory] memory is the budget, allocated at the start: entries add nothing to it", async () => {
+  const { allocated, perEntry, budget } = await footprintOf("limiter");
+  assert.ok(Math.abs(allocated - budget) < budget * 0.05, `${allocated} bytes for a budget of ${budget}`);
+  assert.ok(perEntry < 16, `${perEntry} bytes more per subject`);
 });

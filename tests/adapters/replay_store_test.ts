@@ -9,7 +9,7 @@ import {
 import type { DeliveryAttempt } from "../../src/domain/deliver_otp.ts";
 import type { ReplayStore } from "../../src/domain/ports.ts";
 import { testDeadline } from "../support/fakes.ts";
-import { heapPerEntry } from "../support/heap.ts";
+import { footprintOf } from "../support/heap.ts";
 
 const OWNER = new URL("../support/kv_replay_owner.ts", import.meta.url).pathname;
 
@@ -141,7 +141,11 @@ Deno.test("[replay store: memory] results expire after their time to live", asyn
 Deno.test("[replay store: memory] ids are kept by time: a repeat 60 s and 300,000 ids later is still a replay", async () => {
   let clock = 0;
   let early = 0;
-  const store = createMemoryReplayStore({ now: () => clock, onEarlyEviction: () => early++ });
+  const store = createMemoryReplayStore({
+    now: () => clock,
+    budgetBytes: 310_000 * BYTES_PER_REPLAY_ENTRY,
+    onEarlyEviction: () => early++,
+  });
   await store.claim("evt-first", testDeadline());
   await store.complete("evt-first", ATTEMPT);
   for (let index = 0; index < 300_000; index++) {
@@ -151,9 +155,9 @@ Deno.test("[replay store: memory] ids are kept by time: a repeat 60 s and 300,00
   }
   assert.deepEqual(await store.claim("evt-first", testDeadline()), { kind: "replay", attempt: ATTEMPT });
   assert.equal(early, 0);
-  clock = 11 * 60_000; // past every id's 10 minutes: they leave as the store is used
-  for (let index = 0; index < 1_000; index++) await store.claim(`evt-later-${index}`, testDeadline());
-  assert.ok(store.size() < 300_000, `${store.size()} ids still held`);
+  clock = 11 * 60_000; // past every id's 10 minutes: new ids take expired slots, not live ones
+  for (let index = 0; index < 300_000; index++) await store.claim(`evt-later-${index}`, testDeadline());
+  assert.equal(early, 0);
 });
 
 Deno.test("[replay store: memory] past its byte budget the oldest id goes early, and that is reported", async () => {
@@ -172,10 +176,10 @@ Deno.test("[replay store: memory] past its byte budget the oldest id goes early,
   assert.equal((await store.claim("evt-0", testDeadline())).kind, "claimed");
 });
 
-Deno.test("[replay store: memory] one remembered delivery takes at most BYTES_PER_REPLAY_ENTRY of heap", async () => {
-  const measured = await heapPerEntry("replays");
-  assert.ok(measured <= BYTES_PER_REPLAY_ENTRY, `${measured} bytes per id`);
-  assert.ok(measured >= BYTES_PER_REPLAY_ENTRY / 3, `${measured}: the budget's constant is far too high`);
+Deno.test("[replay store: memory] memory is the budget, allocated at the start: entries add nothing to it", async () => {
+  const { allocated, perEntry, budget } = await footprintOf("replays");
+  assert.ok(Math.abs(allocated - budget) < budget * 0.05, `${allocated} bytes for a budget of ${budget}`);
+  assert.ok(perEntry < 16, `${perEntry} bytes more per id`);
 });
 
 Deno.test("[replay store: deno kv] a copy waiting on another process's claim gets its result, though watch cannot see it", async () => {
