@@ -9,7 +9,7 @@ import {
 } from "./adapters/inbound/delivery_receipts/delivery_lookup.ts";
 import { createReceiptWebhook } from "./adapters/inbound/delivery_receipts/receipt_webhook.ts";
 import { errorResponse } from "./adapters/inbound/http/json_response.ts";
-import { createDeliveryMetrics, type DeliveryMetrics } from "./adapters/inbound/http/metrics.ts";
+import { createDeliveryMetrics } from "./adapters/inbound/http/metrics.ts";
 import { traceRoute } from "./adapters/inbound/http/server_span.ts";
 import {
   createTelephonyHookHandler,
@@ -119,13 +119,12 @@ export interface ServiceOptions {
   /** The shared database, when the stores live in Deno KV. */
   readonly kv?: Deno.Kv;
   readonly ledger?: DeliveryLedger;
-  readonly metrics?: DeliveryMetrics;
 }
 
 /** Wires the adapters for one configuration into the server's request handler. */
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Handler {
   const httpSpans = options.httpSpans ?? "service";
-  const metrics = options.metrics ?? createDeliveryMetrics();
+  const metrics = createDeliveryMetrics();
   const health = createStoreHealth({ logger, count: metrics });
   const stores = createStores(config, health, options.kv);
   const authenticator = createAuthenticator(config, logger);

@@ -148,7 +148,14 @@ async function lateRepeat(): Promise<void> {
   );
   console.log(`RSS ${rssIdle.toFixed(0)} MiB at start, ${rssAfter.toFixed(0)} MiB after`);
   // Past the budget, memory should stop growing: early evictions take over.
-  await burst([service], 300_000, 32);
+  try {
+    await burst([service], 300_000, 32);
+  } catch (error) {
+    const { code, stderr } = await service.stop();
+    throw new Error(`the service stopped answering (exit ${code}):\n${stderr.slice(-4_000)}`, {
+      cause: error,
+    });
+  }
   console.log(
     `RSS after 300,000 more (past the default budget): ${(await rssMiB(service.pid)).toFixed(0)} MiB`,
   );

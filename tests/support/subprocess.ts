@@ -109,7 +109,11 @@ export async function startProcess(
     stderrLine: stderr.waitFor,
     stdoutLine: stdout.waitFor,
     async stop() {
-      child.kill("SIGTERM");
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // It has exited already: its status and output say how.
+      }
       const { code } = await child.status;
       return { code, stdout: await stdout.all, stderr: await stderr.all };
     },
