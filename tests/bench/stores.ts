@@ -13,7 +13,7 @@ const SECRET = "bench-stores-okta-secret-0123";
 const COST_ROUNDS = 5;
 // `deno run … stores.ts [kv] [cost] [repeat]`: some parts only; all three by default.
 const parts = Deno.args.length > 0 ? new Set(Deno.args) : new Set(["kv", "cost", "repeat"]);
-const fake = startFake8x8();
+const fake = startFake8x8({ keep: false });
 const base = { ...liveEnvironment(fake, SECRET) };
 let sequence = 0;
 
@@ -28,7 +28,10 @@ function hook(eventId = `bench-${sequence}`): string {
   return JSON.stringify(request);
 }
 
+let answered = 0;
+
 async function post(service: ServiceProcess, body: string): Promise<string> {
+  answered++;
   const response = await fetch(`${service.url}/telephony-hook`, {
     method: "POST",
     headers: { authorization: SECRET, "content-type": "application/json" },
@@ -78,7 +81,7 @@ async function kvBurst(instances: number): Promise<void> {
   };
   const flags = [...START_FLAGS, `--allow-read=${folder}`, `--allow-write=${folder}`];
   const services = await Promise.all(Array.from({ length: instances }, () => startMain(env, flags)));
-  const sendsBefore = fake.requests.length;
+  const sendsBefore = fake.received;
   const started = performance.now();
   const answers = await burst(services, 9_400, 16);
   const seconds = (performance.now() - started) / 1000;
@@ -86,7 +89,7 @@ async function kvBurst(instances: number): Promise<void> {
   await Deno.remove(folder, { recursive: true });
   const problems = log.split("\n").filter((line) => /store_failed|store_problem/.test(line)).length;
   console.log(
-    `| ${instances} | ${answers.get("SUCCESSFUL") ?? 0} | ${fake.requests.length - sendsBefore} | ` +
+    `| ${instances} | ${answers.get("SUCCESSFUL") ?? 0} | ${fake.received - sendsBefore} | ` +
       `${JSON.stringify(Object.fromEntries(answers))} | ${problems} | ${(9_400 / seconds).toFixed(0)} |`,
   );
 }
@@ -136,15 +139,14 @@ async function lateRepeat(): Promise<void> {
   const started = performance.now();
   await burst([service], 300_000, 32);
   const seconds = (performance.now() - started) / 1000;
-  const sendsBefore = fake.requests.length;
+  const sendsBefore = fake.received;
   const repeatAnswer = await post(service, first);
   const rssAfter = await rssMiB(service.pid);
-  await stopAll([service]);
   console.log(
     `first copy ${firstAnswer}; repeat after 300,000 requests and ${
       seconds.toFixed(0)
     } s: ${repeatAnswer}, ` +
-      `${fake.requests.length - sendsBefore} new sends to 8x8`,
+      `${fake.received - sendsBefore} new sends to 8x8`,
   );
   console.log(`RSS ${rssIdle.toFixed(0)} MiB at start, ${rssAfter.toFixed(0)} MiB after`);
   // Past the budget, memory should stop growing: early evictions take over.
@@ -152,9 +154,8 @@ async function lateRepeat(): Promise<void> {
     await burst([service], 300_000, 32);
   } catch (error) {
     const { code, stderr } = await service.stop();
-    throw new Error(`the service stopped answering (exit ${code}):\n${stderr.slice(-4_000)}`, {
-      cause: error,
-    });
+    const summary = `the service stopped answering after ${answered} requests (exit ${code})`;
+    throw new Error(`${summary}:\n${stderr.slice(-4_000)}`, { cause: error });
   }
   console.log(
     `RSS after 300,000 more (past the default budget): ${(await rssMiB(service.pid)).toFixed(0)} MiB`,

@@ -61,6 +61,8 @@ export interface Fake8x8 {
   readonly subaccountId: string;
   readonly voiceSubaccountId: string;
   readonly requests: readonly RecordedRequest[];
+  /** How many requests arrived, kept or not. */
+  readonly received: number;
   /** Every SMS the fake accepted, with the umid it gave it: what delivery receipts are about. */
   readonly sent: readonly SentMessage[];
   /** Answers every following send this way (default "queued"). */
@@ -75,7 +77,16 @@ export interface Fake8x8 {
 }
 
 /** Starts the fake on 127.0.0.1 with a free port. */
-export function startFake8x8(options: { apiKey?: string; subaccountId?: string } = {}): Fake8x8 {
+export function startFake8x8(
+  options: {
+    apiKey?: string;
+    subaccountId?: string;
+    /** False for load runs: requests are counted but not kept, so the fake's memory stays flat. Default true. */
+    keep?: boolean;
+  } = {},
+): Fake8x8 {
+  const keep = options.keep ?? true;
+  let received = 0;
   const apiKey = options.apiKey ?? "fake-8x8-api-key-0123456789";
   const subaccountId = options.subaccountId ?? "acme_otp";
   const voiceSubaccountId = "acme_voice";
@@ -89,7 +100,8 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
 
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const recorded = await record(request, subaccountId, voiceSubaccountId);
-    requests.push(recorded);
+    received++;
+    if (keep) requests.push(recorded);
     waiters.splice(0).forEach((wake) => wake(recorded));
     const voice = recorded.api === "voice";
     if (request.headers.get("authorization") !== `Bearer ${apiKey}`) {
@@ -118,7 +130,7 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
       scenario = "queued";
     }
     const response = (voice ? voiceAnswer(scenario) : undefined) ?? answer(scenario, recorded);
-    if (!voice && scenario === "queued") {
+    if (keep && !voice && scenario === "queued") {
       const { umid } = await response.clone().json();
       sent.push({ umid, subAccountId: subaccountId, body: recorded.body as SentMessage["body"] });
     }
@@ -131,6 +143,9 @@ export function startFake8x8(options: { apiKey?: string; subaccountId?: string }
     subaccountId,
     voiceSubaccountId,
     requests,
+    get received() {
+      return received;
+    },
     sent,
     answerWith: (next) => void (standing = next),
     answerNext: (...next) => void upcoming.push(...next),
