@@ -11,6 +11,8 @@ export interface SlotTableOptions {
   readonly onEarlyEviction?: () => void;
   /** Told of every entry that leaves, early or on time, with its slot. */
   readonly onRemove?: (slot: number) => void;
+  /** Starts the index's hash, so nobody can choose keys that collide in advance. Default: random. */
+  readonly hashSeed?: number;
 }
 
 /** Keyed fixed-size slots in one ArrayBuffer: see `createSlotTable`. */
@@ -63,6 +65,7 @@ export function createSlotTable(options: SlotTableOptions): SlotTable {
   const mask = indexSize - 1;
   const encoder = new TextEncoder();
   const scratch = new Uint8Array(options.maxKeyBytes * 3 + 4);
+  const seed = options.hashSeed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   let hand = 0;
   let size = 0;
 
@@ -75,9 +78,9 @@ export function createSlotTable(options: SlotTableOptions): SlotTable {
     return read === key.length && written <= options.maxKeyBytes ? written : -1;
   }
 
-  // FNV-1a over the key's bytes.
+  // FNV-1a over the key's bytes, from a per-table seed: numbers and user ids come from outside.
   function hashOf(length: number): number {
-    let hash = 0x811c9dc5;
+    let hash = 0x811c9dc5 ^ seed;
     for (let at = 0; at < length; at++) hash = Math.imul(hash ^ scratch[at]!, 0x01000193);
     return hash >>> 0;
   }
