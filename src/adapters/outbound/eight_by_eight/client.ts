@@ -2,7 +2,19 @@ import { context, type Span, SpanKind } from "@opentelemetry/api";
 import type { Delivery } from "../../../domain/delivery.ts";
 import type { Deadline } from "../../../domain/ports.ts";
 import { type HttpSpans, isNoopSpan, markFailed, runInSpan, traceHeaders, tracer } from "../../tracing.ts";
-import { type Classified, classifyFetchError } from "./classify.ts";
+import { type Classified, classifyFetchError, EIGHT_BY_EIGHT, unknown } from "./classify.ts";
+import { failed } from "../../../domain/delivery.ts";
+
+/** The most of an 8x8 answer that is read: its answers are a few hundred bytes. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+// A connection is never used twice. When a reused keep-alive connection closes after the server has read a
+// request, the runtime's HTTP client sends the request again by itself, below our retry rules: a second SMS.
+// On a fresh connection it never does. Made once, at load, for the process's life. Where the runtime has no
+// `createHttpClient`, the default client is used.
+const ONE_REQUEST_PER_CONNECTION = typeof Deno.createHttpClient === "function"
+  ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
+  : undefined;
 
 /** When and how often a call is tried again. */
 export interface RetryOptions {
@@ -73,8 +85,31 @@ export function createEightByEightClient(options: ClientOptions): Post {
     try {
       // Deno's runtime injects the trace headers itself when it traces fetch; doing it too would send two.
       const requestHeaders = ownSpan && !isNoopSpan(span) ? { ...headers, ...traceHeaders(span) } : headers;
-      response = await doFetch(options.url, { method: "POST", headers: requestHeaders, body, signal });
-      text = await response.text();
+      response = await doFetch(options.url, {
+        method: "POST",
+        headers: requestHeaders,
+        body,
+        signal,
+        // 8x8 never redirects: following one would post the passcode and number to wherever it points.
+        redirect: "manual",
+        client: ONE_REQUEST_PER_CONNECTION,
+      } as RequestInit);
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        return redirectRefused(response, span);
+      }
+      const read = await readBounded(response, MAX_ANSWER_BYTES);
+      if (read === undefined) {
+        // 8x8 answered, so it may have taken the message; but nothing that large is one of its answers.
+        return {
+          delivery: unknown("unreadable_response", {
+            httpStatus: String(response.status),
+            error: "answer_too_large",
+          }),
+          retryable: false,
+        };
+      }
+      text = read;
     } catch (error) {
       const classified = classifyFetchError(error, signal);
       const { delivery } = classified;
@@ -124,6 +159,38 @@ export function createEightByEightClient(options: ClientOptions): Post {
       }
     }
   };
+}
+
+// A 3xx: nothing was sent anywhere else, and an operator should look at the configured base URL.
+function redirectRefused(response: Response, span: Span): Classified {
+  span.setAttribute("http.response.status_code", response.status);
+  const metadata = { httpStatus: String(response.status), redirect: "not_followed" };
+  return {
+    delivery: failed("provider_misconfigured", { provider: EIGHT_BY_EIGHT, metadata }),
+    retryable: false,
+  };
+}
+
+/** The body as text, or undefined when it is longer than `maxBytes` (the rest is not read). */
+export async function readBounded(response: Response, maxBytes: number): Promise<string | undefined> {
+  if (response.body === null) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      // Leaving the loop cancels the stream: the connection is dropped, not drained.
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /** The URL of an 8x8 API operation under a subaccount. */

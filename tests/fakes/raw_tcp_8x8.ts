@@ -1,0 +1,77 @@
+// An 8x8 that misbehaves below HTTP: a raw TCP server that reads whole requests and, by script, answers with
+// 8x8's documented success, or closes the connection without a word after reading the request.
+const SMS_API = JSON.parse(
+  Deno.readTextFileSync(new URL("../contracts/8x8/sms_api.json", import.meta.url)),
+);
+const SUCCESS = SMS_API.paths["/api/v1/subaccounts/{subAccountId}/messages"].post.responses["200"]
+  .content["application/json"].examples.response.value;
+
+/** What the fake does with one whole request it has read. */
+export type RawAction = "answer" | "close";
+
+/** A running raw-TCP fake. */
+export interface RawTcp8x8 {
+  readonly url: string;
+  /** Every whole request it read, in order, with the connection it came on. */
+  readonly requests: readonly { readonly connection: number; readonly head: string }[];
+  close(): Promise<void>;
+}
+
+/** Starts the fake on loopback; `script` says what to do with the n-th request (0-based). */
+export function startRawTcp8x8(script: (index: number) => RawAction): RawTcp8x8 {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const requests: { connection: number; head: string }[] = [];
+  const connections = new Set<Deno.Conn>();
+  const serving = (async () => {
+    let connection = 0;
+    for await (const conn of listener) {
+      connections.add(conn);
+      serve(conn, ++connection).finally(() => connections.delete(conn));
+    }
+  })();
+
+  async function serve(conn: Deno.Conn, connection: number): Promise<void> {
+    const decoder = new TextDecoder();
+    const buffer = new Uint8Array(64 * 1024);
+    let text = "";
+    try {
+      for (;;) {
+        const read = await conn.read(buffer);
+        if (read === null) return;
+        text += decoder.decode(buffer.subarray(0, read));
+        const headEnd = text.indexOf("\r\n\r\n");
+        if (headEnd < 0) continue;
+        const length = Number(/^content-length:\s*(\d+)/im.exec(text.slice(0, headEnd))?.[1] ?? 0);
+        if (text.length < headEnd + 4 + length) continue;
+        const index = requests.push({ connection, head: text.slice(0, headEnd) }) - 1;
+        text = text.slice(headEnd + 4 + length);
+        if (script(index) === "close") {
+          conn.close();
+          return;
+        }
+        const body = JSON.stringify({ ...SUCCESS, umid: crypto.randomUUID() });
+        const head =
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
+        await conn.write(new TextEncoder().encode(head + body));
+      }
+    } catch {
+      // The client went away: nothing to answer.
+    }
+  }
+
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    requests,
+    async close() {
+      listener.close();
+      for (const conn of connections) {
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      }
+      await serving.catch(() => {});
+    },
+  };
+}
