@@ -190,10 +190,11 @@ const countryList = z.string().transform((text) =>
 const rateLimit = z.string().transform((text, context): RateLimit | null => {
   if (text.trim().toLowerCase() === "off") return null;
   const match = /^(\d+)\/(\d*)(s|m|h|d)$/.exec(text.trim());
-  if (match === null || Number(match[1]) < 1) {
+  // `2/0m` would be a window of nothing: a limit that never limits.
+  if (match === null || Number(match[1]) < 1 || /^0+$/.test(match[2]!)) {
     context.addIssue({
       code: "custom",
-      message: "must be N/<duration> such as 5/15m, 20/1h or 3/30s, or off",
+      message: "must be N/<duration> such as 5/15m, 20/1h or 3/30s (N and the duration above 0), or off",
     });
     return null;
   }

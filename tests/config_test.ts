@@ -246,11 +246,14 @@ Deno.test("[config] abuse settings: countries, number types and N/<duration> lim
       BLOCKED_NUMBER_TYPES: "EXPENSIVE",
       RATE_LIMIT_PER_NUMBER: "five per minute",
       RATE_LIMIT_PER_USER: "0/1m",
+      // A zero window would never limit anything.
+      RATE_LIMIT_PER_COUNTRY: "2/0m",
     }, generated);
     assert.equal(result.ok, false);
     assert.deepEqual(!result.ok && result.problems.map((problem) => problem.split(" ")[0]).sort(), [
       "ALLOWED_COUNTRIES",
       "BLOCKED_NUMBER_TYPES",
+      "RATE_LIMIT_PER_COUNTRY",
       "RATE_LIMIT_PER_NUMBER",
       "RATE_LIMIT_PER_USER",
     ]);

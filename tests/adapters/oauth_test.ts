@@ -36,6 +36,10 @@ Deno.test("[oauth] a valid token from the issuer, with the audience, scope and c
   withIssuer(async (issuer) => {
     const auth = authFor(issuer);
     assert.deepEqual(await auth.verify(bearer(await issuer.token())), { ok: true });
+    // The scheme is case-insensitive (RFC 9110).
+    const token = await issuer.token();
+    assert.deepEqual(await auth.verify(new Headers({ authorization: `bearer ${token}` })), { ok: true });
+    assert.deepEqual(await auth.verify(new Headers({ authorization: `BEARER ${token}` })), { ok: true });
     // Okta may send scp as a space-separated string too.
     assert.deepEqual(await auth.verify(bearer(await issuer.token({ scp: `openid ${SCOPE}` }))), { ok: true });
   }));
@@ -50,6 +54,7 @@ Deno.test("[oauth] every invalid token is refused with a stable reason", async (
     const cases: [string, () => Promise<string>, string][] = [
       ["expired", () => issuer.token({}, { expiresIn: "-5m" }), "token_expired"],
       ["not yet valid", () => issuer.token({ nbf: now + 600 }), "bad_claim_nbf"],
+      ["issued a year ahead", () => issuer.token({ iat: now + 365 * 86_400 }), "bad_claim_iat"],
       ["wrong issuer", () => issuer.token({ iss: "https://evil.example/oauth2/default" }), "bad_claim_iss"],
       ["wrong audience", () => issuer.token({ aud: "api://something-else" }), "bad_claim_aud"],
       ["missing scope", () => issuer.token({ scp: ["openid"] }), "missing_scope"],

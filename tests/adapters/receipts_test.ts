@@ -115,6 +115,12 @@ Deno.test("[receipts] the lookup needs the hook's credentials and answers 404 fo
     });
     assert.equal(unknown.status, 404);
     await unknown.body?.cancel();
+    // Broken percent-encoding is the caller's mistake: a JSON 400, not a 500.
+    const malformed = await fetch(`${service.url}/deliveries/%E0%A4%A`, {
+      headers: { authorization: SECRET },
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal((await malformed.json()).error.errorCode, "invalid_request");
   }));
 
 Deno.test("[receipts] with Deno KV, a receipt reaching another instance still finds the send", async () => {

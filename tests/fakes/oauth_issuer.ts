@@ -62,7 +62,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
         .setIssuer(typeof claims.iss === "string" ? claims.iss : issuer)
         .setAudience(claims.aud ?? audience)
         .setSubject("0oahookclient")
-        .setIssuedAt()
+        .setIssuedAt(typeof claims.iat === "number" ? claims.iat : undefined)
         .setExpirationTime(options.expiresIn ?? "5m")
         .sign(options.privateKey ?? current.privateKey);
     },

@@ -18,9 +18,12 @@ export function createDeliveryLookup(
       return errorResponse(401, "unauthorized", "Missing or wrong credentials");
     }
     const path = new URL(request.url).pathname;
-    const eventId = decodeURIComponent(
+    const eventId = decodedOrUndefined(
       path.slice(path.indexOf(DELIVERIES_PREFIX) + DELIVERIES_PREFIX.length),
     );
+    if (eventId === undefined) {
+      return errorResponse(400, "invalid_request", "The event id in the path is not valid percent-encoding");
+    }
     const record = /^[\x21-\x7E]{1,128}$/.test(eventId) ? await ledger.lookup(eventId) : undefined;
     if (record === undefined) {
       return errorResponse(404, "not_found", "No SMS sent for this event is remembered");
@@ -36,4 +39,13 @@ export function createDeliveryLookup(
       updatedAt: record.updatedAt === undefined ? undefined : new Date(record.updatedAt).toISOString(),
     });
   };
+}
+
+// `%E0%A4%A` and the like: a client's mistake, not a server error.
+function decodedOrUndefined(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }

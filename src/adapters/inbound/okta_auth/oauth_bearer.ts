@@ -10,7 +10,7 @@ export interface OAuthBearerOptions {
   readonly scope?: string;
   /** When set, the token's `cid` must be it. */
   readonly clientId?: string;
-  /** Tolerated clock difference for `exp` and `nbf`. Default 30 s. */
+  /** Tolerated clock difference for `exp`, `nbf` and `iat`. Default 30 s. */
   readonly clockToleranceSeconds?: number;
   /** Least time between two key fetches caused by unknown `kid`s. Default 30 s. */
   readonly refetchCooldownMs?: number;
@@ -59,20 +59,26 @@ export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerA
   return {
     ready,
     async verify(headers: Headers): Promise<AuthDecision> {
-      const match = /^Bearer ([\w-]+\.[\w-]*\.[\w-]*)$/.exec(headers.get("authorization") ?? "");
+      // RFC 9110: the scheme is case-insensitive.
+      const match = /^Bearer +([\w-]+\.[\w-]*\.[\w-]*)$/i.exec(headers.get("authorization") ?? "");
       if (match === null) return { ok: false, reason: "no_bearer_token" };
       const { keys } = await discovered;
       let payload: JWTPayload;
+      const clockTolerance = options.clockToleranceSeconds ?? 30;
       try {
         ({ payload } = await jwtVerify(match[1]!, keys, {
           issuer,
           audience: options.audience,
           algorithms: ["RS256"],
-          clockTolerance: options.clockToleranceSeconds ?? 30,
+          clockTolerance,
           requiredClaims: ["exp"],
         }));
       } catch (error) {
         return { ok: false, reason: tokenProblem(error) };
+      }
+      // jose checks `iat` only against a maximum age; a token issued in the future is as wrong as `nbf` ahead.
+      if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + clockTolerance) {
+        return { ok: false, reason: "bad_claim_iat" };
       }
       if (options.scope !== undefined && !scopesOf(payload).includes(options.scope)) {
         return { ok: false, reason: "missing_scope" };
