@@ -37,8 +37,9 @@ import type { HttpSpans } from "./adapters/tracing.ts";
 import type { DeliveryLedger, RateLimiter, ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
 
 const VERSION = denoJson.version;
-// With the default request budget (2.5 s) this keeps a stop under the 5 s Deno Deploy allows after SIGINT.
-const FLUSH_TIMEOUT_MS = 2_000;
+// With the default request budget (2.5 s), these keep a stop under the 5 s Deno Deploy allows after SIGINT.
+const FLUSH_TIMEOUT_MS = 1_800;
+const LOG_DRAIN_TIMEOUT_MS = 300;
 
 if (import.meta.main) {
   if (Deno.args.includes("--version")) {
@@ -72,7 +73,6 @@ async function start(): Promise<void> {
   }
   const config = result.config;
   const output = createBufferedOutput(Deno.stdout);
-  globalThis.addEventListener("unload", output.flush);
   const logger = createJsonLogger({ write: output.write });
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
@@ -100,8 +100,9 @@ async function start(): Promise<void> {
       delay(FLUSH_TIMEOUT_MS, false),
     ]);
     kv?.close();
-    logger.info("stopped", { spansFlushed: flushed });
-    output.flush();
+    logger.info("stopped", { spansFlushed: flushed, logLinesDropped: output.dropped });
+    // A reader that stalls must not hold the exit either.
+    await output.drain(LOG_DRAIN_TIMEOUT_MS);
     Deno.exit(0);
   };
   // Windows has no SIGTERM; its console sends SIGINT (Ctrl+C) and SIGBREAK (Ctrl+Break, and service stops).

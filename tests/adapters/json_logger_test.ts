@@ -1,11 +1,23 @@
 import assert from "node:assert/strict";
 import { createBufferedOutput, createJsonLogger } from "../../src/adapters/outbound/json_log/json_logger.ts";
 
+// A reader that takes every write at once, or, when held, takes nothing until released.
 function recordingSink() {
   const writes: string[] = [];
+  let held: (() => void)[] | undefined;
   return {
     writes,
-    writeSync: (bytes: Uint8Array) => (writes.push(new TextDecoder().decode(bytes)), bytes.length),
+    hold: () => void (held = []),
+    release() {
+      const waiting = held ?? [];
+      held = undefined;
+      waiting.forEach((go) => go());
+    },
+    async write(bytes: Uint8Array): Promise<number> {
+      if (held !== undefined) await new Promise<void>((go) => held!.push(go));
+      writes.push(new TextDecoder().decode(bytes));
+      return bytes.length;
+    },
   };
 }
 
@@ -27,25 +39,66 @@ Deno.test("[json log] lines are JSON objects with time, level and event, then th
   ]);
 });
 
-Deno.test("[json log] buffered output writes many lines in one call, in order, and flushes on demand", () => {
+Deno.test("[json log] buffered output writes many lines in one write, in order, off the request path", async () => {
   const sink = recordingSink();
   const output = createBufferedOutput(sink, { delayMs: 60_000 });
   output.write("one");
   output.write("two");
   assert.deepEqual(sink.writes, [], "nothing is written on the request path");
-  output.flush();
+  await output.drain(1_000);
   assert.deepEqual(sink.writes, ["one\ntwo\n"]);
-  output.flush();
-  assert.equal(sink.writes.length, 1, "an empty flush writes nothing");
+  await output.drain(1_000);
+  assert.equal(sink.writes.length, 1, "an empty drain writes nothing");
 });
 
-Deno.test("[json log] a large batch is written at once, without waiting for the timer", () => {
+Deno.test("[json log] a large batch is written at once, without waiting for the timer", async () => {
   const sink = recordingSink();
   const output = createBufferedOutput(sink, { delayMs: 60_000 });
   const line = "x".repeat(1_000);
   for (let count = 0; count < 70; count++) output.write(line);
+  await Promise.resolve();
   assert.equal(sink.writes.length, 1);
   assert.equal(sink.writes[0]!.split("\n").length - 1, 66);
-  output.flush();
+  await output.drain(1_000);
   assert.equal(sink.writes.join("").split("\n").length - 1, 70);
+});
+
+Deno.test("[json log] a stalled reader never blocks a write: past the limit lines are dropped, then reported", async () => {
+  const sink = recordingSink();
+  sink.hold();
+  const output = createBufferedOutput(sink, {
+    delayMs: 60_000,
+    batchBytes: 1_000,
+    maxPendingBytes: 10_000,
+    now: () => new Date("2030-01-01T00:00:00Z"),
+  });
+  const line = "y".repeat(99);
+  for (let count = 0; count < 1_000; count++) output.write(line); // returns at once, though nothing is read
+  assert.equal(output.dropped, 900, "100 lines fit in 10,000 bytes; the rest are dropped and counted");
+  sink.release();
+  await output.drain(1_000);
+  output.write("after");
+  await output.drain(1_000);
+  const written = sink.writes.join("").trim().split("\n");
+  assert.equal(written.filter((text) => text === line).length, 100);
+  assert.deepEqual(JSON.parse(written.at(-2)!), {
+    time: "2030-01-01T00:00:00.000Z",
+    level: "warn",
+    event: "log_lines_dropped",
+    count: 900,
+  });
+  assert.equal(written.at(-1), "after");
+});
+
+Deno.test("[json log] a reader that went away (broken pipe) ends the writing, never the process", async () => {
+  let writes = 0;
+  const output = createBufferedOutput({
+    write: () => (writes++, Promise.reject(new Deno.errors.BrokenPipe("Broken pipe (os error 32)"))),
+  }, { delayMs: 60_000 });
+  output.write("one");
+  await output.drain(1_000);
+  output.write("two");
+  await output.drain(1_000);
+  assert.equal(writes, 1, "no write after the pipe broke");
+  assert.equal(output.dropped, 2);
 });

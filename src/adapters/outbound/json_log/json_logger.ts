@@ -26,41 +26,117 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
 
 /** Lines gathered for one write. */
 export interface BufferedOutput {
+  /** Queues a line; never blocks and never throws. */
   write(line: string): void;
-  /** Writes what is gathered now; call before exiting. */
-  flush(): void;
+  /** Writes what is queued, waiting at most `timeoutMs`: before a graceful exit. */
+  drain(timeoutMs: number): Promise<void>;
+  /** Lines dropped because the reader fell behind or went away. */
+  readonly dropped: number;
+}
+
+/** Where the lines go: standard output, or a test's recorder. */
+export interface LineSink {
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/** Settings for `createBufferedOutput`. */
+export interface BufferedOutputOptions {
+  /** How long a line may wait for others to share its write. Default 5 ms. */
+  readonly delayMs?: number;
+  /** A batch this large is written at once. Default 64 KiB. */
+  readonly batchBytes?: number;
+  /** Past this many bytes waiting for a slow reader, new lines are dropped and counted. Default 1 MiB. */
+  readonly maxPendingBytes?: number;
+  readonly now?: () => Date;
 }
 
 /**
- * Gathers log lines and writes them in one system call a few milliseconds later (or at 64 KiB), instead of one
- * synchronous write per line on the request path. Lines still gathered when the process is killed outright are
- * lost; a graceful stop flushes them.
+ * Gathers log lines and writes them in one asynchronous write a few milliseconds later, off the request path.
+ * A reader that stalls (a stuck log shipper, a full pipe) can never block the event loop: lines wait up to
+ * `maxPendingBytes`, then new ones are dropped, and a `log_lines_dropped` line with the count is written when
+ * the reader catches up. A reader that goes away (a closed pipe) ends the writing, never the process.
  */
-export function createBufferedOutput(
-  sink: { writeSync(bytes: Uint8Array): number },
-  options: { delayMs?: number } = {},
-): BufferedOutput {
+export function createBufferedOutput(sink: LineSink, options: BufferedOutputOptions = {}): BufferedOutput {
   const encoder = new TextEncoder();
   const delayMs = options.delayMs ?? 5;
+  const batchBytes = options.batchBytes ?? 65_536;
+  const maxPendingBytes = options.maxPendingBytes ?? 1_048_576;
+  const now = options.now ?? (() => new Date());
   let lines: string[] = [];
-  let size = 0;
+  let queuedBytes = 0;
+  let inFlightBytes = 0;
+  let dropped = 0;
+  let droppedUnreported = 0;
+  let closed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const flush = () => {
+  let writing: Promise<void> | undefined;
+
+  async function writeAll(bytes: Uint8Array): Promise<void> {
+    for (let written = 0; written < bytes.length;) written += await sink.write(bytes.subarray(written));
+  }
+
+  async function writeQueued(): Promise<void> {
+    while (lines.length > 0 && !closed) {
+      const batch = lines;
+      lines = [];
+      inFlightBytes = queuedBytes;
+      queuedBytes = 0;
+      if (droppedUnreported > 0) {
+        const report = {
+          time: now().toISOString(),
+          level: "warn",
+          event: "log_lines_dropped",
+          count: droppedUnreported,
+        };
+        batch.push(JSON.stringify(report)); // after the lines that were queued before the drops
+        droppedUnreported = 0;
+      }
+      try {
+        await writeAll(encoder.encode(`${batch.join("\n")}\n`));
+      } catch {
+        // The reader is gone (a broken pipe): nothing more can be written, and that must not end the process.
+        closed = true;
+        dropped += batch.length + lines.length;
+        lines = [];
+        queuedBytes = 0;
+      }
+      inFlightBytes = 0;
+    }
+  }
+
+  function kick(): void {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    if (lines.length === 0) return;
-    const bytes = encoder.encode(`${lines.join("\n")}\n`);
-    lines = [];
-    size = 0;
-    for (let written = 0; written < bytes.length;) written += sink.writeSync(bytes.subarray(written));
-  };
+    if (writing !== undefined || lines.length === 0) return;
+    writing = writeQueued().finally(() => (writing = undefined));
+  }
+
   return {
     write(line) {
+      if (closed || queuedBytes + inFlightBytes + line.length > maxPendingBytes) {
+        dropped++;
+        if (!closed) droppedUnreported++;
+        return;
+      }
       lines.push(line);
-      size += line.length;
-      if (size >= 65_536) flush();
-      else timer ??= setTimeout(flush, delayMs);
+      queuedBytes += line.length + 1;
+      if (queuedBytes >= batchBytes) kick();
+      else if (writing === undefined) timer ??= setTimeout(kick, delayMs);
     },
-    flush,
+    async drain(timeoutMs) {
+      kick();
+      let expired: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => (expired = setTimeout(resolve, timeoutMs)));
+      await Promise.race([
+        (async () => {
+          while (writing !== undefined) await writing;
+        })(),
+        timeout,
+      ]);
+      clearTimeout(expired);
+    },
+    get dropped() {
+      return dropped;
+    },
   };
 }
