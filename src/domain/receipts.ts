@@ -34,17 +34,24 @@ export type ReceiptResult =
   | { readonly kind: "recorded"; readonly record: DeliveryRecord }
   /** The same state again: the provider retried; nothing changes. */
   | { readonly kind: "duplicate"; readonly record: DeliveryRecord }
+  /** A step on the way arriving after a final state (retries come out of order): the final state stays. */
+  | { readonly kind: "stale"; readonly record: DeliveryRecord }
   /** No passcode with this id was sent by this service (or it is older than the receipt window). */
   | { readonly kind: "unknown" };
 
 /** States after which the carrier will say nothing more; the rest are steps on the way. */
 export const FINAL_STATES: ReadonlySet<string> = new Set([
   "delivered",
+  "read",
   "undelivered",
-  "rejected",
-  "expired",
   "failed",
+  "error",
 ]);
 
 /** States that mean the user did not get the passcode. */
-export const FAILED_STATES: ReadonlySet<string> = new Set(["undelivered", "rejected", "expired", "failed"]);
+export const FAILED_STATES: ReadonlySet<string> = new Set(["undelivered", "failed", "error"]);
+
+/** Whether a receipt in `state` may replace the recorded status: a step on the way never replaces a final state. */
+export function replaces(recorded: ReceiptStatus | undefined, state: string): boolean {
+  return recorded === undefined || !FINAL_STATES.has(recorded.state) || FINAL_STATES.has(state);
+}

@@ -1,5 +1,6 @@
 // 8x8's delivery receipts, posted the way 8x8 posts them, joined to the hook request that sent each SMS.
 import assert from "node:assert/strict";
+import { RECEIPT_STATES } from "../../src/adapters/inbound/delivery_receipts/receipt_webhook.ts";
 import { createKvLedger } from "../../src/adapters/outbound/deno_kv/delivery_ledger.ts";
 import { postReceipt, receiptFor } from "../fakes/fake_8x8_receipts.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
@@ -149,4 +150,37 @@ Deno.test("[receipts] with Deno KV, a receipt reaching another instance still fi
     for (const kv of kvs) kv.close();
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("[receipts] a late step on the way never overwrites a final state: retries arrive out of order", () =>
+  withReceipts({}, async (service) => {
+    const message = await send(service, "evt-dlr-late");
+    assert.deepEqual(await postReceipt(target(service), receiptFor(message, "delivered"), NO_RETRIES), [200]);
+    assert.deepEqual(await postReceipt(target(service), receiptFor(message, "sent"), NO_RETRIES), [200]);
+    const lookup = await fetch(`${service.url}/deliveries/evt-dlr-late`, {
+      headers: { authorization: SECRET },
+    });
+    assert.equal((await lookup.json()).state, "delivered");
+    assert.equal(service.logLines.filter((line) => line.includes(`"event":"receipt_stale"`)).length, 1);
+  }));
+
+Deno.test("[receipts] only the states 8x8 documents are accepted: invented ones cannot grow /metrics", () =>
+  withReceipts({}, async (service) => {
+    const message = await send(service, "evt-dlr-invented");
+    const documented = receiptFor(message, "delivered") as { payload: { status: { state: string } } };
+    for (let index = 0; index < 50; index++) {
+      documented.payload.status.state = `invented-${index}`;
+      assert.deepEqual(await postReceipt(target(service), documented, NO_RETRIES), [400]);
+    }
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.doesNotMatch(metrics, /invented/);
+  }));
+
+Deno.test("[receipts] the accepted states are exactly those in 8x8's message-status model", () => {
+  const common = JSON.parse(
+    Deno.readTextFileSync(new URL("../contracts/8x8/common_models.json", import.meta.url)),
+  );
+  const description: string = common.components.schemas["message-status-v1"].properties.state.description;
+  const documented = [...description.matchAll(/- \*\*(\w+):\*\*/g)].map((match) => match[1]);
+  assert.deepEqual([...RECEIPT_STATES].sort(), documented.sort());
 });

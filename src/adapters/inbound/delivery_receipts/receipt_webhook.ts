@@ -22,13 +22,27 @@ export interface ReceiptWebhookDeps {
 
 const MAX_BODY_BYTES = 64 * 1024;
 
+/** The states 8x8 documents for a message's status (`sms_api.json`, the receipt's `status.state`). */
+export const RECEIPT_STATES = [
+  "unknown",
+  "queued",
+  "failed",
+  "sent",
+  "delivered",
+  "undelivered",
+  "read",
+  "ok",
+  "error",
+] as const;
+
 // 8x8's delivery receipt: only what is needed is read; the destination number in it is never read at all.
 const receiptSchema = z.object({
   eventType: z.string().max(128),
   payload: z.object({
     umid: z.string().min(1).max(128),
     status: z.object({
-      state: z.string().min(1).max(64).transform((state) => state.toLowerCase()),
+      // Only 8x8's documented states: anything else is refused, so invented states cannot grow /metrics.
+      state: z.string().min(1).max(64).transform((state) => state.toLowerCase()).pipe(z.enum(RECEIPT_STATES)),
       detail: z.string().max(128).optional(),
       errorCode: z.number().int().optional(),
       timestamp: z.string().max(64).optional(),
@@ -74,6 +88,13 @@ export function createReceiptWebhook(deps: ReceiptWebhookDeps): (request: Reques
     if (result.kind === "recorded") report(result, at);
     if (result.kind === "unknown") {
       deps.logger.warn("receipt_unknown", { umid: payload.umid, state: status.state });
+    }
+    if (result.kind === "stale") {
+      deps.logger.info("receipt_stale", {
+        umid: payload.umid,
+        state: status.state,
+        kept: result.record.status?.state,
+      });
     }
     return jsonResponse({ status: result.kind });
   };

@@ -1,5 +1,11 @@
 import type { DeliveryLedger } from "../../../domain/ports.ts";
-import type { DeliveryRecord, ReceiptResult, ReceiptStatus, SentRecord } from "../../../domain/receipts.ts";
+import {
+  type DeliveryRecord,
+  type ReceiptResult,
+  type ReceiptStatus,
+  replaces,
+  type SentRecord,
+} from "../../../domain/receipts.ts";
 import { whenUnlocked } from "./locked.ts";
 
 /** Settings for `createKvLedger`. */
@@ -39,6 +45,9 @@ export function createKvLedger(kv: Deno.Kv, options: KvLedgerOptions = {}): Deli
         if (entry.value === null) return { kind: "unknown" };
         if (entry.value.states.includes(status.state)) {
           return { kind: "duplicate", record: entry.value.record };
+        }
+        if (!replaces(entry.value.record.status, status.state)) {
+          return { kind: "stale", record: entry.value.record };
         }
         const record: DeliveryRecord = { ...entry.value.record, status, updatedAt: at };
         const stored: Stored = { record, states: [...entry.value.states, status.state] };

@@ -1,6 +1,12 @@
 import type { DeliveryLedger } from "../../../domain/ports.ts";
 import { createBoundedMap } from "./bounded_map.ts";
-import type { DeliveryRecord, ReceiptResult, ReceiptStatus, SentRecord } from "../../../domain/receipts.ts";
+import {
+  type DeliveryRecord,
+  type ReceiptResult,
+  type ReceiptStatus,
+  replaces,
+  type SentRecord,
+} from "../../../domain/receipts.ts";
 
 /** Settings for `createMemoryLedger`. */
 export interface MemoryLedgerOptions {
@@ -44,6 +50,9 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): DeliveryL
       const entry = live(transactionId);
       if (entry === undefined) return Promise.resolve({ kind: "unknown" });
       if (entry.states.has(status.state)) return Promise.resolve({ kind: "duplicate", record: entry.record });
+      if (!replaces(entry.record.status, status.state)) {
+        return Promise.resolve({ kind: "stale", record: entry.record });
+      }
       entry.states.add(status.state);
       entry.record = { ...entry.record, status, updatedAt: at };
       return Promise.resolve({ kind: "recorded", record: entry.record });
