@@ -213,7 +213,11 @@ const httpUrl = z.string().refine(
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().optional(),
+  // An IPv4 or IPv6 address, or a host name: `not an address` fails here, not in a stack trace at start.
+  HOST: z.string().regex(
+    /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[?[0-9A-Fa-f:.]+\]?)$/,
+    "must be an IP address or a host name, e.g. 0.0.0.0 or ::",
+  ).optional(),
   DENO_DEPLOY: z.string().optional(),
   OKTA_HOOK_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /telephony-hook")
     .refine((path) => path !== "/healthz", "must not be /healthz").default("/telephony-hook"),

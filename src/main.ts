@@ -77,16 +77,17 @@ async function start(): Promise<void> {
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
   logger.info("stores", { kind: config.replays.kind, for: "replays, rate limits, receipts" });
-  const server = Deno.serve({
-    ...(config.platformListen ? {} : { hostname: config.hostname, port: config.port }),
-    onListen: ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`),
-    onError: (error) => {
-      // A bug, not an outcome: log where it happened but not the message, which may quote input.
-      const stack = error instanceof Error ? error.stack?.split("\n").slice(1, 6).join(" | ") : undefined;
-      logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
-      return errorResponse(500, "internal_error", "Internal error");
-    },
-  }, createService(config, logger, { httpSpans: telemetry.httpSpans, kv }));
+  const server = listenOrExit(config, () =>
+    Deno.serve({
+      ...(config.platformListen ? {} : { hostname: config.hostname, port: config.port }),
+      onListen: ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`),
+      onError: (error) => {
+        // A bug, not an outcome: log where it happened but not the message, which may quote input.
+        const stack = error instanceof Error ? error.stack?.split("\n").slice(1, 6).join(" | ") : undefined;
+        logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
+        return errorResponse(500, "internal_error", "Internal error");
+      },
+    }, createService(config, logger, { httpSpans: telemetry.httpSpans, kv })));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -257,6 +258,18 @@ function announce(config: Config, logger: Logger, origin: string): void {
     "",
   );
   console.error(lines.join("\n"));
+}
+
+// An address in use or one that is not this machine's is a configuration problem: say so, not a stack trace.
+function listenOrExit(config: Config, listen: () => Deno.HttpServer): Deno.HttpServer {
+  try {
+    return listen();
+  } catch (error) {
+    const where = config.platformListen ? "the platform's address" : `${config.hostname}:${config.port}`;
+    console.error(`Configuration problems:\n  - cannot listen on ${where}: ${(error as Error).message}`);
+    console.error("Check HOST and PORT: another process may hold the port, or HOST is not an address here.");
+    Deno.exit(1);
+  }
 }
 
 async function openKv(url: string | undefined): Promise<Deno.Kv> {

@@ -121,3 +121,28 @@ Deno.test("[e2e] --healthcheck exits 0 while the service answers /healthz, and 1
   const unhealthy = await runMain({ PORT: port }, ["--healthcheck"]).output();
   assert.equal(unhealthy.code, 1);
 });
+
+Deno.test("[e2e] a port in use, or a HOST that is no address, is a configuration problem, not a stack trace", async () => {
+  const holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String((holder.addr as Deno.NetAddr).port);
+    const inUse = await runMain({ HOST: "127.0.0.1", PORT: port }).output();
+    const inUseText = new TextDecoder().decode(inUse.stderr);
+    assert.equal(inUse.code, 1);
+    assert.match(inUseText, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`));
+    assert.doesNotMatch(inUseText, /^\s+at /m, "no stack trace");
+  } finally {
+    holder.close();
+  }
+  const badHost = await runMain({ HOST: "not an address" }).output();
+  const badHostText = new TextDecoder().decode(badHost.stderr);
+  assert.equal(badHost.code, 1);
+  assert.match(badHostText, /HOST must be an IP address or a host name/);
+  assert.doesNotMatch(badHostText, /^\s+at /m);
+  // A well-formed name that does not resolve here fails when listening, and says so just as plainly.
+  const unknownHost = await runMain({ HOST: "not-an-address" }).output();
+  const unknownHostText = new TextDecoder().decode(unknownHost.stderr);
+  assert.equal(unknownHost.code, 1);
+  assert.match(unknownHostText, /cannot listen on not-an-address:3000/);
+  assert.doesNotMatch(unknownHostText, /^\s+at /m);
+});
