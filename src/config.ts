@@ -176,13 +176,13 @@ const NUMBER_TYPES = [
 ] as const satisfies readonly NumberType[];
 const DURATION_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-// `US,CA,SG`: ISO 3166-1 alpha-2 codes.
+// `US,CA,SG,+881`: ISO 3166-1 alpha-2 codes, or country calling codes for networks without a country.
 const countryList = z.string().transform((text) =>
   new Set(text.split(",").map((code) => code.trim().toUpperCase()))
 )
   .refine(
-    (codes) => [...codes].every((code) => /^[A-Z]{2}$/.test(code)),
-    "must be ISO country codes, e.g. US,CA,SG",
+    (codes) => [...codes].every((code) => /^[A-Z]{2}$/.test(code) || /^\+[1-9]\d{0,2}$/.test(code)),
+    "must be ISO country codes or country calling codes, e.g. US,CA,SG or +881",
   );
 
 // `5/15m`: at most 5 in any 15 minutes; `off` turns the limit off.

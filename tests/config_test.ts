@@ -316,3 +316,12 @@ Deno.test("[config] STORE_MEMORY_MB sets the memory stores' budget in MiB, and m
   const wrong = loadConfig({ STORE_MEMORY_MB: "lots" }, generated);
   assert.ok(!wrong.ok && wrong.problems.some((problem) => problem.startsWith("STORE_MEMORY_MB")));
 });
+
+Deno.test("[config] country rules take ISO codes and country calling codes", () => {
+  const result = loadConfig({ ALLOWED_COUNTRIES: "us, +881", BLOCKED_COUNTRIES: "+44" }, generated);
+  assert.ok(result.ok);
+  assert.deepEqual(result.config.abuse.allowedCountries, new Set(["US", "+881"]));
+  assert.deepEqual(result.config.abuse.blockedCountries, new Set(["+44"]));
+  const wrong = loadConfig({ BLOCKED_COUNTRIES: "+0,+1234" }, generated);
+  assert.ok(!wrong.ok && wrong.problems.some((problem) => problem.startsWith("BLOCKED_COUNTRIES")));
+});

@@ -11,8 +11,9 @@ export interface RateLimit {
 
 /** The operator's rules. An absent limit or list does not apply. */
 export interface AbuseRules {
-  /** When set, only these ISO countries may receive passcodes. */
+  /** When set, only these may receive passcodes: ISO countries (`US`) or country calling codes (`+881`). */
   readonly allowedCountries?: ReadonlySet<string>;
+  /** ISO countries or country calling codes that never receive passcodes. */
   readonly blockedCountries: ReadonlySet<string>;
   readonly blockedNumberTypes: ReadonlySet<NumberType>;
   readonly perNumber?: RateLimit;
@@ -47,11 +48,17 @@ export async function refusalFor(
 ): Promise<Refusal | undefined> {
   if (!to.valid && !request.preview) return { reason: "number_invalid", rule: "numbering_plan" };
   const region = to.regionCode;
-  if (rules.allowedCountries !== undefined && (region === undefined || !rules.allowedCountries.has(region))) {
+  const callingCode = `+${to.countryCallingCode}`;
+  const listed = (list: ReadonlySet<string>) =>
+    (region !== undefined && list.has(region)) || list.has(callingCode);
+  if (rules.allowedCountries !== undefined && !listed(rules.allowedCountries)) {
     return { reason: "country_not_allowed", rule: "allowed_countries" };
   }
-  if (region !== undefined && rules.blockedCountries.has(region)) {
-    return { reason: "country_not_allowed", rule: "blocked_countries" };
+  if (listed(rules.blockedCountries)) return { reason: "country_not_allowed", rule: "blocked_countries" };
+  // Satellite and other international networks (+870, +881, +882, +883…) belong to no country, cost the most,
+  // and are a toll-fraud favourite: only a calling code named in ALLOWED_COUNTRIES lets them through.
+  if (region === undefined && to.valid && !rules.allowedCountries?.has(callingCode)) {
+    return { reason: "country_not_allowed", rule: "international_network" };
   }
   if (to.type !== undefined && rules.blockedNumberTypes.has(to.type)) {
     return { reason: "number_type_not_allowed", rule: to.type.toLowerCase() };

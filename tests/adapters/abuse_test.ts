@@ -153,3 +153,41 @@ Deno.test("[abuse] per-user and per-country caps", async (t) => {
       }),
   );
 });
+
+Deno.test("[abuse] satellite and international networks are refused by default; a calling code can be named", async (t) => {
+  const numbers = { iridium: "+881612345678", inmarsat: "+870773111632", "+883": "+883140000000" };
+  await t.step("refused by default, without a call to 8x8", () =>
+    withService({}, async (service) => {
+      for (const [name, phoneNumber] of Object.entries(numbers)) {
+        const action = await actionOf(await service.post(signIn({ phoneNumber }, `evt-sat-${name}`)));
+        assert.equal(
+          action.transactionMetadata,
+          "reason=country_not_allowed, rule=international_network",
+          name,
+        );
+      }
+      assert.equal(service.fake.requests.length, 0);
+    }));
+  await t.step(
+    "ALLOWED_COUNTRIES=US,+881 lets Iridium through, and nothing else of them",
+    () =>
+      withService({ env: { ALLOWED_COUNTRIES: "US,+881" } }, async (service) => {
+        const iridium = await actionOf(
+          await service.post(signIn({ phoneNumber: numbers.iridium }, "evt-sat-ok")),
+        );
+        assert.equal(iridium.status, "SUCCESSFUL");
+        const inmarsat = await actionOf(
+          await service.post(signIn({ phoneNumber: numbers.inmarsat }, "evt-sat-no")),
+        );
+        assert.equal(inmarsat.transactionMetadata, "reason=country_not_allowed, rule=allowed_countries");
+      }),
+  );
+  await t.step(
+    "BLOCKED_COUNTRIES takes calling codes too: +44 refuses the UK",
+    () =>
+      withService({ env: { BLOCKED_COUNTRIES: "+44" } }, async (service) => {
+        const uk = await actionOf(await service.post(signIn({ phoneNumber: "+447400123456" }, "evt-cc-44")));
+        assert.equal(uk.transactionMetadata, "reason=country_not_allowed, rule=blocked_countries");
+      }),
+  );
+});
