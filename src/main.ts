@@ -1,6 +1,6 @@
 // The composition root: the only module that knows which adapter serves which port.
 import denoJson from "../deno.json" with { type: "json" };
-import { createHeaderSecretAuth } from "./adapters/inbound/okta_auth/header_secret.ts";
+import { createHeaderSecretAuth, sameInConstantTime } from "./adapters/inbound/okta_auth/header_secret.ts";
 import { createOAuthBearerAuth } from "./adapters/inbound/okta_auth/oauth_bearer.ts";
 import { createRouter, type Handler, healthRoute, type Route } from "./adapters/inbound/http/router.ts";
 import {
@@ -129,7 +129,9 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const metrics = createDeliveryMetrics();
   const health = createStoreHealth({ logger, count: metrics });
   const stores = createStores(config, health, options.kv);
-  const authenticator = createAuthenticator(config, logger);
+  // Checked once per request, though both the trace and the handler ask.
+  const authenticator = oncePerRequest(createAuthenticator(config, logger));
+  const fromOkta = async (headers: Headers) => (await authenticator.verify(headers)).ok;
   const ledger = config.receipts === undefined
     ? undefined
     : options.ledger ?? (options.kv === undefined ? createMemoryLedger() : createKvLedger(options.kv));
@@ -147,21 +149,26 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     onLedgerError: (error) => health.failed("ledger", "remember", error),
     budgetMs: config.budgetMs,
   });
+  const receiptsAuthorization = config.receipts?.authorization ?? "";
   const receiptRoutes: Route[] = config.receipts === undefined || ledger === undefined ? [] : [
-    traceRoute({
-      method: "POST",
-      path: config.receipts.path,
-      handler: createReceiptWebhook({
-        authorization: config.receipts.authorization,
-        ledger,
-        logger,
-        metrics,
-      }),
-    }, httpSpans),
+    traceRoute(
+      {
+        method: "POST",
+        path: config.receipts.path,
+        handler: createReceiptWebhook({
+          authorization: config.receipts.authorization,
+          ledger,
+          logger,
+          metrics,
+        }),
+      },
+      httpSpans,
+      (headers) => sameInConstantTime(headers.get("authorization") ?? "", receiptsAuthorization),
+    ),
     { method: "GET", path: `${DELIVERIES_PREFIX}*`, handler: createDeliveryLookup(authenticator, ledger) },
   ];
   return createRouter([
-    traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans),
+    traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans, fromOkta),
     healthRoute({ version: VERSION, mode: config.provider.kind }),
     metrics.route,
     ...receiptRoutes,
@@ -192,6 +199,18 @@ function createStores(
       budgetBytes,
       onEarlyEviction: () => health.evictedEarly("rate_limits"),
     }),
+  };
+}
+
+// The same request's headers get the same decision: a JWT is verified once even when asked twice.
+function oncePerRequest(authenticator: HookAuthenticator): HookAuthenticator {
+  const decided = new WeakMap<Headers, ReturnType<HookAuthenticator["verify"]>>();
+  return {
+    verify(headers) {
+      let decision = decided.get(headers);
+      if (decision === undefined) decided.set(headers, decision = authenticator.verify(headers));
+      return decision;
+    },
   };
 }
 

@@ -323,3 +323,18 @@ Deno.test("[tracing] a delivery receipt is a span in its own trace, linked to th
       assert.equal(span.statusCode, 2);
     },
   ));
+
+Deno.test("[tracing] an unauthenticated caller's traceparent is not continued: its 401 is traced under a trace of ours", () =>
+  withRig({}, async ({ receiver, hook }) => {
+    const traceparent = `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01`;
+    const refused = await hook(PREVIEW_SAMPLE_TEXT, { authorization: "not-the-secret-at-all", traceparent });
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
+    const isRefusal = (span: ExportedSpan) =>
+      span.kind === KIND.SERVER && span.attributes["http.response.status_code"] === 401;
+    await receiver.waitFor((spans) => spans.some(isRefusal));
+    const server = receiver.spans.find(isRefusal)!;
+    assert.notEqual(server.traceId, INCOMING_TRACE);
+    assert.equal(server.parentSpanId, undefined);
+    assert.ok(receiver.spans.every((span) => span.traceId !== INCOMING_TRACE));
+  }));
