@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { parseOktaRequest } from "../../src/adapters/inbound/okta_hook/okta_request.ts";
 import { oktaRequest, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
-import { withService } from "../support/service.ts";
+import { SECRET, startService, withService } from "../support/service.ts";
 
 // A small seeded generator (mulberry32), so every run fuzzes the same bodies and a failure can be replayed.
 function seeded(seed: number): () => number {
@@ -138,4 +138,41 @@ Deno.test("[hostile input] control characters and lone surrogates never reach 8x
     const code = parseOktaRequest(oktaRequest({ otpCode: "12\n34" }));
     assert.equal(code.ok, false);
   });
+});
+
+Deno.test("[hostile input] a body that trickles in is answered 408 within the budget, and a stop is not held", async () => {
+  const service = startService({ env: { OKTA_RESPONSE_BUDGET_MS: "300" } });
+  const { hostname, port } = new URL(service.url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  let closed = false;
+  try {
+    const started = performance.now();
+    const head = `POST /telephony-hook HTTP/1.1\r\nhost: ${hostname}\r\nauthorization: ${SECRET}\r\n` +
+      "content-type: application/json\r\ncontent-length: 1000\r\n\r\n";
+    await conn.write(new TextEncoder().encode(`${head}{"eventId":`)); // and then nothing more
+    // Read the whole answer; bounded, so a service that never answers fails instead of hanging.
+    const bound = setTimeout(() => conn.close(), 5_000);
+    let answer = "";
+    const buffer = new Uint8Array(4_096);
+    while (!/\r\n\r\n[\s\S]*\}\s*$/.test(answer)) {
+      const read = await conn.read(buffer).catch(() => null);
+      if (read === null) break;
+      answer += new TextDecoder().decode(buffer.subarray(0, read));
+    }
+    clearTimeout(bound);
+    const elapsed = performance.now() - started;
+    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.match(answer, /"errorCode":"request_timeout"/);
+    assert.ok(elapsed < 2_000, `answered after ${Math.round(elapsed)} ms`);
+    // The service still serves, and a stop does not wait for the body that never came.
+    const action = await (await service.post(PREVIEW_SAMPLE_TEXT)).json();
+    assert.equal(action.commands[0].value[0].status, "SUCCESSFUL");
+    const stopStarted = performance.now();
+    await service.close();
+    closed = true;
+    assert.ok(performance.now() - stopStarted < 3_000, "the stop finished");
+  } finally {
+    conn.close();
+    if (!closed) await service.close();
+  }
 });

@@ -6,6 +6,7 @@ export type RequestErrorCode =
   | "unsupported_media_type"
   | "payload_too_large"
   | "invalid_json"
+  | "request_timeout"
   | "invalid_request"
   | "internal_error";
 

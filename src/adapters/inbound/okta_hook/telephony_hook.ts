@@ -56,7 +56,9 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
   const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
   const refuse = ({ status, code, summary, causes, detail }: Omit<Refusal, "ok">, started: number) => {
     deps.logger.warn("hook_refused", { status, reason: code, detail, durationMs: elapsed(now, started) });
-    return errorResponse(status, code, summary, { causes });
+    // A body still arriving would keep the connection busy: close it with the answer.
+    const headers = status === 408 ? { connection: "close" } : undefined;
+    return errorResponse(status, code, summary, { causes, headers });
   };
 
   return async (request) => {
@@ -89,7 +91,7 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
       };
       return refuse(refusal, started);
     }
-    const parsed = await readHookRequest(request);
+    const parsed = await readHookRequest(request, deadline.signal);
     if (!parsed.ok) return refuse(parsed, started);
 
     const { event, request: otpRequest } = parsed;
@@ -144,8 +146,9 @@ interface Refusal {
 // Content type, size, JSON, then Okta's schema: each failure is its own status and stable code.
 async function readHookRequest(
   request: Request,
+  signal: AbortSignal,
 ): Promise<Extract<ParsedHookRequest, { ok: true }> | Refusal> {
-  const read = await readJson(request, MAX_BODY_BYTES);
+  const read = await readJson(request, MAX_BODY_BYTES, signal);
   if (!read.ok) return read;
   const parsed = parseOktaRequest(read.body);
   if (parsed.ok) return parsed;
