@@ -139,6 +139,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     authenticator,
     ports: {
       phoneNumbers: createLibphonenumberParser(),
+      now: Date.now,
       ...createSenders(config, logger, httpSpans),
       replays: options.replays ?? stores.replays,
       abuse: { rules: config.abuse, limiter: options.limiter ?? stores.limiter },

@@ -32,6 +32,10 @@ export async function deliverOtp(
     maskedDestination: maskPhoneNumber(to),
     countryCallingCode: to.countryCallingCode,
   });
+  // A passcode past its expiry is useless to the user and still billed. Previews carry the sample's old date.
+  if (!request.preview && request.expiresAt !== undefined && request.expiresAt.getTime() <= ports.now()) {
+    return attempt(failed("otp_expired"));
+  }
   if (ports.abuse !== undefined) {
     const refusal = await refusalFor(request, to, ports.abuse.rules, ports.abuse.limiter);
     if (refusal !== undefined) return attempt(failed(refusal.reason, { metadata: { rule: refusal.rule } }));

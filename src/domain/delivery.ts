@@ -16,6 +16,8 @@ export type FailureReason =
   | "number_type_not_allowed"
   /** Refused by the abuse policy: too many passcodes for this number, user or country. */
   | "rate_limited"
+  /** The passcode had expired before it could be sent: the user must ask for a new one. */
+  | "otp_expired"
   | "provider_rejected"
   | "provider_auth_failed"
   | "provider_rate_limited"

@@ -89,6 +89,8 @@ export interface ReplayStore {
 /** Everything `deliverOtp` needs from outside the core. */
 export interface DeliveryPorts {
   readonly phoneNumbers: PhoneNumbers;
+  /** Milliseconds since the epoch, to tell an expired passcode. */
+  readonly now: () => number;
   /** The abuse rules and the limiter they count with; absent, nothing is refused. */
   readonly abuse?: { readonly rules: AbuseRules; readonly limiter: RateLimiter };
   readonly sms: SmsSender;

@@ -2,14 +2,12 @@
 import assert from "node:assert/strict";
 import { createKvRateLimiter } from "../../src/adapters/outbound/deno_kv/rate_limiter.ts";
 import type { Environment } from "../../src/config.ts";
-import { oktaRequest } from "../support/okta_requests.ts";
+import { oktaRequest, signInRequest } from "../support/okta_requests.ts";
 import { actionOf, startService, withService } from "../support/service.ts";
 
 // A user's sign-in, not an Admin Console preview: the full rules apply.
 function signIn(changes: Record<string, unknown>, eventId: string): string {
-  const request = oktaRequest(changes, eventId) as { data: Record<string, unknown> };
-  delete request.data.context;
-  return JSON.stringify(request);
+  return JSON.stringify(signInRequest(changes, eventId));
 }
 
 Deno.test("[abuse] destination rules refuse without a call to 8x8, for SMS and voice alike", async (t) => {
@@ -191,3 +189,17 @@ Deno.test("[abuse] satellite and international networks are refused by default; 
       }),
   );
 });
+
+Deno.test("[abuse] a passcode that expired before it could be sent fails as otp_expired, with no SMS", () =>
+  withService({}, async (service) => {
+    const past = new Date(Date.now() - 1_000).toISOString();
+    const expired = await actionOf(await service.post(signIn({ otpExpires: past }, "evt-expired")));
+    assert.equal(expired.status, "FAILED");
+    assert.equal(expired.transactionMetadata, "reason=otp_expired");
+    assert.equal(service.fake.requests.length, 0);
+    // Okta's Admin Console preview carries its sample's old date, and is still sent.
+    const preview = await actionOf(
+      await service.post(JSON.stringify(oktaRequest({}, "evt-preview-old-date"))),
+    );
+    assert.equal(preview.status, "SUCCESSFUL");
+  }));

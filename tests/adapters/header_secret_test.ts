@@ -32,7 +32,12 @@ Deno.test("[hook] an unauthenticated request is answered before its body is read
   const sms = recordingSmsSender({ outcome: "delivered", provider: "x", transactionId: "x", metadata: {} });
   const handler = createTelephonyHookHandler({
     authenticator: createHeaderSecretAuth({ headerName: "authorization", secrets: [CURRENT] }),
-    ports: { phoneNumbers: { parse: () => undefined }, sms, replays: createMemoryReplayStore() },
+    ports: {
+      phoneNumbers: { parse: () => undefined },
+      now: Date.now,
+      sms,
+      replays: createMemoryReplayStore(),
+    },
     logger: capturedLogger(),
   });
   let pulls = 0;

@@ -2,7 +2,7 @@
 // and with tracing off, side by side in one run. Rounds alternate so the machine's noise hits every target alike.
 // Load comes from wrk (installed from Debian's packages when missing), one Okta request per unique eventId.
 import { DEFAULT_LEDGER_ENTRIES } from "../../src/adapters/outbound/memory/delivery_ledger.ts";
-import { oktaRequest } from "../support/okta_requests.ts";
+import { signInRequest } from "../support/okta_requests.ts";
 import { liveEnvironment, runDeno, spawn, startMain } from "../support/subprocess.ts";
 
 const SECRET = "bench-okta-secret-0123456789";
@@ -58,8 +58,7 @@ function firstLine(process: Deno.ChildProcess): Promise<string> {
 // A Lua script that sends Okta's request with a fresh eventId each time, so nothing is a replay, to one of 7,000
 // numbers, so nothing per number is measured warm only.
 async function luaScript(prefix: string): Promise<string> {
-  const request = oktaRequest({ phoneNumber: "+1415555PHONE" }, "EVENT") as { data: Record<string, unknown> };
-  delete request.data.context; // a user's sign-in, not an Admin Console preview
+  const request = signInRequest({ phoneNumber: "+1415555PHONE" }, "EVENT");
   const template = JSON.stringify(request).replace("EVENT", `${prefix}-%d`).replace("PHONE", "%d");
   const path = await Deno.makeTempFile({ suffix: ".lua" });
   await Deno.writeTextFile(

@@ -6,7 +6,7 @@
 //     requests each, in alternating rounds.
 //  3. In memory, an eventId repeated 60 s and 300,000 requests after its first copy is a replay, and the RSS.
 import { startFake8x8 } from "../fakes/fake_8x8.ts";
-import { oktaRequest } from "../support/okta_requests.ts";
+import { signInRequest } from "../support/okta_requests.ts";
 import { liveEnvironment, type ServiceProcess, START_FLAGS, startMain } from "../support/subprocess.ts";
 
 const SECRET = "bench-stores-okta-secret-0123";
@@ -20,10 +20,9 @@ let sequence = 0;
 // A user's sign-in (no Admin Console context): a new event, user and number every time.
 function hook(eventId = `bench-${sequence}`): string {
   const index = sequence++;
-  const request = oktaRequest({ phoneNumber: `+1415${2_000_000 + index}` }, eventId) as {
+  const request = signInRequest({ phoneNumber: `+1415${2_000_000 + index}` }, eventId) as {
     data: Record<string, Record<string, unknown>>;
   };
-  delete request.data.context;
   request.data.userProfile!.userId = `00u-bench-${index}`;
   return JSON.stringify(request);
 }

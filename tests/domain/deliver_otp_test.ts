@@ -15,6 +15,8 @@ const knownNumber: PhoneNumber = {
   regionCode: "US",
   valid: true,
 };
+// The tests' requests expire in 2030.
+const now = () => Date.parse("2030-01-01T00:00:00Z");
 const phoneNumbers: PhoneNumbers = { parse: (raw) => raw === "+1 555 123 1234" ? knownNumber : undefined };
 
 function otpRequest(changes: Partial<OtpRequest> = {}): OtpRequest {
@@ -31,7 +33,7 @@ function otpRequest(changes: Partial<OtpRequest> = {}): OtpRequest {
 
 Deno.test("[deliver otp] sends the rendered text to the normalised number and returns the sender's result", async () => {
   const sms = recordingSmsSender(DELIVERED);
-  const attempt = await deliverOtp(otpRequest(), { phoneNumbers, sms }, testDeadline());
+  const attempt = await deliverOtp(otpRequest(), { phoneNumbers, sms, now }, testDeadline());
   assert.deepEqual(attempt, {
     delivery: DELIVERED,
     maskedDestination: "+1******1234",
@@ -49,7 +51,7 @@ Deno.test("[deliver otp] falls back to a plain text with the code when Okta send
   const sms = recordingSmsSender(DELIVERED);
   await deliverOtp(
     otpRequest({ messageText: undefined }),
-    { phoneNumbers, sms },
+    { phoneNumbers, sms, now },
     testDeadline(),
   );
   assert.equal(sms.sent[0]?.text, "Your verification code is 424242");
@@ -59,7 +61,7 @@ Deno.test("[deliver otp] an unusable number fails without calling the sender", a
   const sms = recordingSmsSender(DELIVERED);
   const attempt = await deliverOtp(
     otpRequest({ rawPhoneNumber: "12" }),
-    { phoneNumbers, sms },
+    { phoneNumbers, sms, now },
     testDeadline(),
   );
   assert.deepEqual(attempt.delivery, failed("invalid_phone_number"));
@@ -71,7 +73,7 @@ Deno.test("[deliver otp] a voice request places one call with the code and local
   const sms = recordingSmsSender(DELIVERED);
   const voice = recordingVoiceCaller(DELIVERED);
   const request = otpRequest({ channel: "voice", locale: "EN-US" });
-  const attempt = await deliverOtp(request, { phoneNumbers, sms, voice }, testDeadline());
+  const attempt = await deliverOtp(request, { phoneNumbers, sms, voice, now }, testDeadline());
   assert.deepEqual(attempt, {
     delivery: DELIVERED,
     maskedDestination: "+1******1234",
@@ -89,7 +91,11 @@ Deno.test("[deliver otp] a voice request places one call with the code and local
 
 Deno.test("[deliver otp] voice without a configured caller fails clearly and never becomes an SMS", async () => {
   const sms = recordingSmsSender(DELIVERED);
-  const attempt = await deliverOtp(otpRequest({ channel: "voice" }), { phoneNumbers, sms }, testDeadline());
+  const attempt = await deliverOtp(
+    otpRequest({ channel: "voice" }),
+    { phoneNumbers, sms, now },
+    testDeadline(),
+  );
   assert.deepEqual(attempt.delivery, failed("channel_not_configured"));
   assert.equal(attempt.maskedDestination, "+1******1234");
   assert.equal(sms.sent.length, 0);

@@ -23,3 +23,16 @@ export function oktaRequest(changes: ProfileChanges = {}, eventId?: string): Rec
   }
   return request;
 }
+
+/**
+ * A user's sign-in rather than an Admin Console preview (no request context), with a passcode that expires in
+ * ten minutes, as Okta would send it now.
+ */
+export function signInRequest(changes: ProfileChanges = {}, eventId?: string): Record<string, unknown> {
+  const request = oktaRequest(
+    { otpExpires: new Date(Date.now() + 10 * 60_000).toISOString(), ...changes },
+    eventId,
+  ) as { data: Record<string, unknown> };
+  delete request.data.context;
+  return request;
+}
