@@ -7,6 +7,7 @@ export const CONFIG_VARIABLES = [
   "PORT",
   "HOST",
   "DENO_DEPLOY",
+  "SANDBOX",
   "OKTA_HOOK_PATH",
   "OKTA_RESPONSE_BUDGET_MS",
   "OKTA_AUTH_HEADER",
@@ -219,6 +220,7 @@ const schema = z.object({
     "must be an IP address or a host name, e.g. 0.0.0.0 or ::",
   ).optional(),
   DENO_DEPLOY: z.string().optional(),
+  SANDBOX: z.enum(["true", "false"], { message: "must be true or false" }).optional(),
   OKTA_HOOK_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /telephony-hook")
     .refine((path) => path !== "/healthz", "must not be /healthz").default("/telephony-hook"),
   // Okta waits 3 s; the answer needs a little of it to travel back.
@@ -300,6 +302,19 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
     : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
   const given = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name in env);
   const oauth = "OKTA_OAUTH_ISSUER" in env;
+  // The sandbox answers every passcode SUCCESSFUL and sends none: reachable from elsewhere only on purpose, so a
+  // misspelled EIGHTBYEIGHT_ variable cannot silently turn a production host into one.
+  const reachable = env.DENO_DEPLOY === "true" || (env.HOST !== undefined && !isLoopback(env.HOST));
+  if (given.length === 0 && reachable && env.SANDBOX !== "true") {
+    problems.push(
+      "EIGHTBYEIGHT_API_KEY and EIGHTBYEIGHT_SUBACCOUNT_ID are missing, so this would be the sandbox (every " +
+        "passcode answered SUCCESSFUL, none sent) on an address others can reach; set them, or SANDBOX=true " +
+        "to run the sandbox there on purpose",
+    );
+  }
+  if (given.length > 0 && env.SANDBOX === "true") {
+    problems.push(`SANDBOX=true cannot be used with 8x8 settings (${given.join(", ")})`);
+  }
   if (given.length > 0) {
     const required = [
       "EIGHTBYEIGHT_API_KEY",
@@ -404,6 +419,10 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
       },
     },
   };
+}
+
+function isLoopback(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(host);
 }
 
 // `key=value,key2=value2`, values percent-encoded as the OpenTelemetry specification says.

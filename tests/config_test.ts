@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { loadConfig } from "../src/config.ts";
+import { type Environment, loadConfig } from "../src/config.ts";
 
 const generated = () => "generated-secret-for-sandbox";
+const SECRET_16 = "a-long-enough-okta-secret";
 const LIVE = {
   OKTA_AUTH_SECRET: "a-long-enough-secret",
   EIGHTBYEIGHT_API_KEY: "key",
@@ -324,4 +325,30 @@ Deno.test("[config] country rules take ISO codes and country calling codes", () 
   assert.deepEqual(result.config.abuse.blockedCountries, new Set(["+44"]));
   const wrong = loadConfig({ BLOCKED_COUNTRIES: "+0,+1234" }, generated);
   assert.ok(!wrong.ok && wrong.problems.some((problem) => problem.startsWith("BLOCKED_COUNTRIES")));
+});
+
+Deno.test("[config] the sandbox is never reachable from elsewhere by accident", async (t) => {
+  await t.step("no 8x8 settings and HOST=0.0.0.0 (a misspelled variable, say) refuses to start", () => {
+    const result = loadConfig({ HOST: "0.0.0.0", EIGHT_BY_EIGHT_API_KEY: "typo" } as Environment, generated);
+    assert.ok(!result.ok && result.problems.some((problem) => problem.includes("SANDBOX=true")));
+  });
+  await t.step("nor on Deno Deploy", () => {
+    const result = loadConfig({ DENO_DEPLOY: "true", OKTA_AUTH_SECRET: SECRET_16 }, generated);
+    assert.ok(!result.ok && result.problems.some((problem) => problem.includes("sandbox")));
+  });
+  await t.step("on loopback, or with SANDBOX=true, it is a choice", () => {
+    for (const env of [{}, { HOST: "127.0.0.1" }, { HOST: "::1" }, { HOST: "0.0.0.0", SANDBOX: "true" }]) {
+      const result = loadConfig(env as Environment, generated);
+      assert.ok(result.ok && result.config.provider.kind === "sandbox", JSON.stringify(env));
+    }
+  });
+  await t.step("SANDBOX=true with 8x8 settings is a contradiction", () => {
+    const result = loadConfig({
+      SANDBOX: "true",
+      EIGHTBYEIGHT_API_KEY: "key",
+      EIGHTBYEIGHT_SUBACCOUNT_ID: "acme_otp",
+      OKTA_AUTH_SECRET: SECRET_16,
+    }, generated);
+    assert.ok(!result.ok && result.problems.some((problem) => problem.startsWith("SANDBOX=true cannot")));
+  });
 });

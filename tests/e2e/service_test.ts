@@ -140,7 +140,7 @@ Deno.test("[e2e] a port in use, or a HOST that is no address, is a configuration
   assert.match(badHostText, /HOST must be an IP address or a host name/);
   assert.doesNotMatch(badHostText, /^\s+at /m);
   // A well-formed name that does not resolve here fails when listening, and says so just as plainly.
-  const unknownHost = await runMain({ HOST: "not-an-address" }).output();
+  const unknownHost = await runMain({ HOST: "not-an-address", SANDBOX: "true" }).output();
   const unknownHostText = new TextDecoder().decode(unknownHost.stderr);
   assert.equal(unknownHost.code, 1);
   assert.match(unknownHostText, /cannot listen on not-an-address:3000/);
