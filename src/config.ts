@@ -30,6 +30,7 @@ export const CONFIG_VARIABLES = [
   "REPLAY_STORE",
   "KV_URL",
   "STORE_MEMORY_MB",
+  "NATIONAL_NUMBER_REGION",
   "ALLOWED_COUNTRIES",
   "BLOCKED_COUNTRIES",
   "BLOCKED_NUMBER_TYPES",
@@ -131,6 +132,8 @@ export interface Config {
   readonly receipts?: { readonly path: string; readonly authorization: string };
   /** Destination rules and rate limits, checked before any send. */
   readonly abuse: AbuseRules;
+  /** The ISO country whose national format numbers without `+` are in; absent, such numbers are refused. */
+  readonly nationalNumberRegion?: string;
   readonly telemetry: TelemetryConfig;
 }
 
@@ -260,6 +263,8 @@ const schema = z.object({
   EIGHTBYEIGHT_DLR_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /8x8/delivery-receipts")
     .default("/8x8/delivery-receipts"),
   REPLAY_STORE: z.enum(["memory", "kv"]).default("memory"),
+  NATIONAL_NUMBER_REGION: z.string().transform((code) => code.trim().toUpperCase())
+    .refine((code) => /^[A-Z]{2}$/.test(code), "must be an ISO country code, e.g. US").optional(),
   ALLOWED_COUNTRIES: countryList.optional(),
   BLOCKED_COUNTRIES: countryList.default(new Set()),
   BLOCKED_NUMBER_TYPES: z.string().transform((text, context) => {
@@ -400,6 +405,7 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         perUser: values.RATE_LIMIT_PER_USER ?? undefined,
         perCountry: values.RATE_LIMIT_PER_COUNTRY ?? undefined,
       },
+      nationalNumberRegion: values.NATIONAL_NUMBER_REGION,
       receipts: values.EIGHTBYEIGHT_DLR_AUTH === undefined
         ? undefined
         : { path: values.EIGHTBYEIGHT_DLR_PATH, authorization: values.EIGHTBYEIGHT_DLR_AUTH },

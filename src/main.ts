@@ -138,7 +138,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const hook = createTelephonyHookHandler({
     authenticator,
     ports: {
-      phoneNumbers: createLibphonenumberParser(),
+      phoneNumbers: createLibphonenumberParser({ nationalRegion: config.nationalNumberRegion }),
       now: Date.now,
       ...createSenders(config, logger, httpSpans),
       replays: options.replays ?? stores.replays,

@@ -35,6 +35,7 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
         perUser: { max: 10, windowMs: 60 * 60_000 },
         perCountry: undefined,
       },
+      nationalNumberRegion: undefined,
       telemetry: {
         disabled: false,
         tracesEndpoint: undefined,

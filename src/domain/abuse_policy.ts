@@ -37,8 +37,8 @@ export interface Refusal {
 
 /**
  * Checks one request against the rules, in order of cost: the number itself, then the limits, which count this
- * request when it passes them. Administrators' preview requests are not refused for an unassigned number, because
- * the preview generator fills in a placeholder; every other rule applies to them.
+ * request when it passes them. Administrators' preview requests are not refused for an unassigned number or a
+ * guessed country code, because the preview generator fills in a placeholder; every other rule applies to them.
  */
 export async function refusalFor(
   request: OtpRequest,
@@ -47,6 +47,8 @@ export async function refusalFor(
   limiter: RateLimiter,
 ): Promise<Refusal | undefined> {
   if (!to.valid && !request.preview) return { reason: "number_invalid", rule: "numbering_plan" };
+  // `6469742749` is a New York number to a person and a New Zealand one to a parser: never send on a guess.
+  if (to.guessedCountry && !request.preview) return { reason: "number_invalid", rule: "no_country_code" };
   const region = to.regionCode;
   const callingCode = `+${to.countryCallingCode}`;
   const listed = (list: ReadonlySet<string>) =>

@@ -45,6 +45,8 @@ export interface PhoneNumber {
   /** Whether the number belongs to an assigned range of its country's numbering plan. */
   readonly valid: boolean;
   readonly type?: NumberType;
+  /** True when the number came without `+` and its country code was read from its leading digits: a guess. */
+  readonly guessedCountry?: boolean;
 }
 
 /** The text the user receives by SMS: the caller's rendered message, or a plain fallback. */

@@ -203,3 +203,33 @@ Deno.test("[abuse] a passcode that expired before it could be sent fails as otp_
     );
     assert.equal(preview.status, "SUCCESSFUL");
   }));
+
+Deno.test("[abuse] a number without + is not sent on a guess; NATIONAL_NUMBER_REGION says whose format it is", async (t) => {
+  await t.step("refused without the setting, with no call to 8x8", () =>
+    withService({}, async (service) => {
+      const action = await actionOf(await service.post(signIn({ phoneNumber: "6469742749" }, "evt-bare")));
+      assert.equal(action.transactionMetadata, "reason=number_invalid, rule=no_country_code");
+      assert.equal(service.fake.requests.length, 0);
+    }));
+  await t.step(
+    "NATIONAL_NUMBER_REGION=US sends it to New York",
+    () =>
+      withService({ env: { NATIONAL_NUMBER_REGION: "US" } }, async (service) => {
+        const action = await actionOf(
+          await service.post(signIn({ phoneNumber: "6469742749" }, "evt-bare-us")),
+        );
+        assert.equal(action.status, "SUCCESSFUL");
+        assert.equal((service.fake.requests[0]!.body as { destination: string }).destination, "+16469742749");
+      }),
+  );
+  await t.step(
+    "Okta's preview, with its placeholder digits, still goes through",
+    () =>
+      withService({}, async (service) => {
+        const action = await actionOf(
+          await service.post(JSON.stringify(oktaRequest({}, "evt-bare-preview"))),
+        );
+        assert.equal(action.status, "SUCCESSFUL");
+      }),
+  );
+});

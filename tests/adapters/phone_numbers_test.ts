@@ -52,3 +52,22 @@ function pick(raw: string) {
   const number = phones.parse(raw);
   return { valid: number?.valid, type: number?.type };
 }
+
+Deno.test("[phone numbers] digits without + are a guess unless NATIONAL_NUMBER_REGION says whose format they are", () => {
+  // A New York number as a person writes it; read as international, +64 is New Zealand.
+  const guessed = phones.parse("6469742749");
+  assert.deepEqual([guessed?.e164, guessed?.regionCode, guessed?.guessedCountry], [
+    "+6469742749",
+    "NZ",
+    true,
+  ]);
+  const us = createLibphonenumberParser({ nationalRegion: "US" }).parse("6469742749");
+  assert.deepEqual([us?.e164, us?.regionCode, us?.valid, us?.guessedCountry], [
+    "+16469742749",
+    "US",
+    true,
+    undefined,
+  ]);
+  // Numbers with + are never a guess.
+  assert.equal(phones.parse("+6591234567")?.guessedCountry, undefined);
+});
