@@ -226,6 +226,14 @@ function createAuthenticator(config: Config, logger: Logger): HookAuthenticator 
       ok
         ? logger.info("oauth_keys", { jwksUri })
         : logger.error("oauth_keys_unavailable", { jwksUri, detail, issuer: config.oauth?.issuer }),
+    // After start: the last good keys keep serving, and the outage is named (at most once per cooldown).
+    onKeysOutage: ({ jwksUri, detail }) =>
+      logger.error("oauth_keys_unavailable", {
+        jwksUri,
+        detail,
+        issuer: config.oauth?.issuer,
+        lastKeysServing: true,
+      }),
   });
 }
 

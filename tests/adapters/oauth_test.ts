@@ -155,6 +155,45 @@ Deno.test("[oauth] an unreachable issuer is reported at start, and tokens are re
   assert.equal((await auth.verify(bearer(token))).ok, false);
 });
 
+Deno.test("[oauth] a key endpoint down from the start: a flood of tokens fetches once per cooldown, and says why", () =>
+  withIssuer(async (issuer) => {
+    issuer.failKeys(true);
+    const auth = authFor(issuer);
+    await auth.ready;
+    const reasons = new Set<string>();
+    for (let call = 0; call < 200; call++) {
+      const token = await issuer.token({}, call % 2 ? { kid: `forged-${call}` } : {});
+      const decision = await auth.verify(bearer(token));
+      reasons.add(decision.ok ? "accepted" : decision.reason);
+    }
+    assert.deepEqual(
+      [...reasons],
+      ["keys_unavailable"],
+      "a valid token is refused for the outage, not as malformed",
+    );
+    assert.equal(issuer.keyFetches(), 1, "the start-up fetch only: the cooldown holds every other");
+  }));
+
+Deno.test("[oauth] the last good keys keep serving through an outage, and forged kids do not hammer the issuer", () =>
+  withIssuer(async (issuer) => {
+    const outages: string[] = [];
+    const auth = createOAuthBearerAuth({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      refetchCooldownMs: 60_000,
+      onKeysOutage: ({ detail }) => outages.push(detail),
+    });
+    await auth.ready;
+    issuer.failKeys(true);
+    for (let call = 0; call < 100; call++) {
+      assert.deepEqual(await auth.verify(bearer(await issuer.token())), { ok: true });
+      const forged = await auth.verify(bearer(await issuer.token({}, { kid: `forged-${call}` })));
+      assert.equal(forged.ok, false);
+    }
+    assert.equal(issuer.keyFetches(), 1, "within the cooldown, no forged kid causes a fetch");
+    assert.deepEqual(outages, []);
+  }));
+
 Deno.test("[oauth hook] with OAuth configured: a valid token delivers; the header secret and bad tokens get 401", () =>
   withIssuer(async (issuer) => {
     const service = startService({

@@ -24,6 +24,8 @@ export interface FakeIssuer {
   rotate(): Promise<string>;
   /** Makes the metadata document answer 404, as for an issuer without discovery. */
   hideMetadata(): void;
+  /** While true, the key endpoint answers 503 (it still counts the fetches). */
+  failKeys(failing: boolean): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
   const keys = [await newKey("key-1")];
   let fetches = 0;
   let metadata = true;
+  let keysFailing = false;
   let issuer = "";
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request): Response => {
     const path = new URL(request.url).pathname;
@@ -45,6 +48,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     }
     if (path === "/oauth2/default/v1/keys") {
       fetches++;
+      if (keysFailing) return new Response("unavailable", { status: 503 });
       return Response.json({ keys: keys.map((key) => key.jwk) });
     }
     return new Response("not found", { status: 404 });
@@ -72,6 +76,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
       return key.kid;
     },
     hideMetadata: () => void (metadata = false),
+    failKeys: (failing) => void (keysFailing = failing),
     close: () => server.shutdown(),
   };
 }

@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
+import { errors, type JWTPayload, jwtVerify } from "jose";
+import { createIssuerKeys, KeysUnavailable } from "./issuer_keys.ts";
 import type { AuthDecision, HookAuthenticator } from "../okta_hook/telephony_hook.ts";
 
 /** Settings for `createOAuthBearerAuth`. */
@@ -18,6 +19,8 @@ export interface OAuthBearerOptions {
   readonly fetchTimeoutMs?: number;
   /** Told how key discovery went; messages hold URLs and error names only. */
   readonly onDiscovery?: (outcome: { ok: boolean; jwksUri: string; detail?: string }) => void;
+  /** Told of each failed key fetch after start (at most one per cooldown): the last good keys keep serving. */
+  readonly onKeysOutage?: (outcome: { jwksUri: string; detail: string }) => void;
   readonly fetch?: typeof fetch;
 }
 
@@ -30,30 +33,35 @@ export interface OAuthBearerAuth extends HookAuthenticator {
  * Okta's OAuth 2.0 hook authentication: Okta sends `Authorization: Bearer <JWT>` from a custom authorization
  * server. The token must be RS256-signed by a key in the issuer's JWKS (found through its metadata), for the
  * configured audience, in date, and carry the configured scope and client id. `alg: none` and HMAC tokens fail
- * because only RS256 is accepted. Keys are cached; an unknown `kid` refetches them at most once per cooldown, so a
- * flood of bad tokens cannot make the service hammer Okta, while a rotated key is picked up without a restart.
+ * because only RS256 is accepted. Keys are cached and the last good ones keep serving through an outage of the
+ * key endpoint; every fetch waits for the cooldown (see `issuer_keys.ts`), so a flood of bad tokens cannot make
+ * the service hammer Okta, while a rotated key is picked up without a restart.
  */
 export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerAuth {
   const issuer = options.issuer.replace(/\/+$/, "");
   const doFetch = options.fetch ?? fetch;
   const timeoutDuration = options.fetchTimeoutMs ?? 1_000;
 
+  let started = false;
   const discovered = discoverJwksUri(issuer, doFetch, timeoutDuration).then((found) => {
-    const keys = createRemoteJWKSet(new URL(found.jwksUri), {
-      timeoutDuration,
-      cooldownDuration: options.refetchCooldownMs ?? 30_000,
-      cacheMaxAge: 10 * 60_000,
+    const keys = createIssuerKeys({
+      jwksUri: found.jwksUri,
+      fetch: doFetch,
+      timeoutMs: timeoutDuration,
+      cooldownMs: options.refetchCooldownMs ?? 30_000,
+      maxAgeMs: 10 * 60_000,
+      onOutage: (detail) => {
+        if (started) options.onKeysOutage?.({ jwksUri: found.jwksUri, detail });
+      },
     });
     return { ...found, keys };
   });
   // Warm the key cache at start, so the first sign-in does not pay for it, and say how it went.
   const ready = discovered.then(async ({ keys, jwksUri, detail }) => {
-    try {
-      await keys.reload();
-      options.onDiscovery?.({ ok: detail === undefined, jwksUri, detail });
-    } catch (error) {
-      options.onDiscovery?.({ ok: false, jwksUri, detail: `keys not fetched: ${(error as Error).name}` });
-    }
+    const loaded = await keys.load();
+    started = true;
+    if (loaded) options.onDiscovery?.({ ok: detail === undefined, jwksUri, detail });
+    else options.onDiscovery?.({ ok: false, jwksUri, detail: "keys not fetched" });
   });
 
   return {
@@ -66,7 +74,7 @@ export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerA
       let payload: JWTPayload;
       const clockTolerance = options.clockToleranceSeconds ?? 30;
       try {
-        ({ payload } = await jwtVerify(match[1]!, keys, {
+        ({ payload } = await jwtVerify(match[1]!, keys.getKey, {
           issuer,
           audience: options.audience,
           algorithms: ["RS256"],
@@ -117,6 +125,7 @@ function scopesOf(payload: JWTPayload): string[] {
 
 // Stable, token-free reasons for the log line of a refused request.
 function tokenProblem(error: unknown): string {
+  if (error instanceof KeysUnavailable) return "keys_unavailable";
   if (error instanceof errors.JWTExpired) return "token_expired";
   if (error instanceof errors.JWTClaimValidationFailed) return `bad_claim_${error.claim}`;
   if (error instanceof errors.JWKSNoMatchingKey) return "unknown_key";
