@@ -27,6 +27,8 @@ export const CONFIG_VARIABLES = [
   "EIGHTBYEIGHT_VOICE_PROFILE",
   "EIGHTBYEIGHT_DLR_AUTH",
   "EIGHTBYEIGHT_DLR_PATH",
+  "METRICS_AUTH",
+  "DELIVERY_LOOKUP_AUTH",
   "REPLAY_STORE",
   "KV_URL",
   "STORE_MEMORY_MB",
@@ -128,6 +130,10 @@ export interface Config {
   readonly replays: ReplayConfig;
   /** Memory for the in-memory replay store and rate limiter together, in bytes, half each; absent: their defaults. */
   readonly storeMemoryBytes?: number;
+  /** The `Authorization` value `GET /metrics` requires; absent, `/metrics` is not served. */
+  readonly metricsAuthorization?: string;
+  /** The `Authorization` value `GET /deliveries/{eventId}` requires; absent, the lookup is not served. */
+  readonly lookupAuthorization?: string;
   /** 8x8's delivery receipt webhook, when `EIGHTBYEIGHT_DLR_AUTH` turns it on. */
   readonly receipts?: { readonly path: string; readonly authorization: string };
   /** Destination rules and rate limits, checked before any send. */
@@ -260,6 +266,8 @@ const schema = z.object({
   )
     .default("en-US-Jenny"),
   EIGHTBYEIGHT_DLR_AUTH: secret.optional(),
+  METRICS_AUTH: secret.optional(),
+  DELIVERY_LOOKUP_AUTH: secret.optional(),
   EIGHTBYEIGHT_DLR_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /8x8/delivery-receipts")
     .default("/8x8/delivery-receipts"),
   REPLAY_STORE: z.enum(["memory", "kv"]).default("memory"),
@@ -406,6 +414,8 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         perCountry: values.RATE_LIMIT_PER_COUNTRY ?? undefined,
       },
       nationalNumberRegion: values.NATIONAL_NUMBER_REGION,
+      metricsAuthorization: values.METRICS_AUTH,
+      lookupAuthorization: values.DELIVERY_LOOKUP_AUTH,
       receipts: values.EIGHTBYEIGHT_DLR_AUTH === undefined
         ? undefined
         : { path: values.EIGHTBYEIGHT_DLR_PATH, authorization: values.EIGHTBYEIGHT_DLR_AUTH },

@@ -166,14 +166,31 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       httpSpans,
       (headers) => sameInConstantTime(headers.get("authorization") ?? "", receiptsAuthorization),
     ),
-    { method: "GET", path: `${DELIVERIES_PREFIX}*`, handler: createDeliveryLookup(authenticator, ledger) },
+    ...(config.lookupAuthorization === undefined ? [] : [{
+      method: "GET",
+      path: `${DELIVERIES_PREFIX}*`,
+      handler: createDeliveryLookup(config.lookupAuthorization, ledger),
+    }]),
   ];
   return createRouter([
     traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans, fromOkta),
     healthRoute({ version: VERSION, mode: config.provider.kind }),
-    metrics.route,
+    ...(config.metricsAuthorization === undefined
+      ? []
+      : [guarded(metrics.route, config.metricsAuthorization)]),
     ...receiptRoutes,
   ]);
+}
+
+// A route only for whoever holds its credential: the exact `Authorization` value, compared in constant time.
+function guarded(route: Route, authorization: string): Route {
+  return {
+    ...route,
+    handler: (request) =>
+      sameInConstantTime(request.headers.get("authorization") ?? "", authorization)
+        ? route.handler(request)
+        : errorResponse(401, "unauthorized", "Missing or wrong credentials"),
+  };
 }
 
 /** The replay store and rate limiter: shared in Deno KV when there is one, else in this process's memory. */

@@ -36,6 +36,8 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
         perCountry: undefined,
       },
       nationalNumberRegion: undefined,
+      metricsAuthorization: undefined,
+      lookupAuthorization: undefined,
       telemetry: {
         disabled: false,
         tracesEndpoint: undefined,

@@ -79,7 +79,7 @@ Deno.test("[abuse] RATE_LIMIT_PER_NUMBER=3/10m: the 4th and 5th requests are ref
     );
     assert.equal(other.status, "SUCCESSFUL");
     // Refusals are counted for operators, and logged with the masked number and the rule.
-    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const metrics = await service.metrics();
     assert.match(metrics, /otp_deliveries_total\{channel="sms",outcome="failed",reason="rate_limited"\} 2/);
     assert.match(metrics, /otp_deliveries_total\{channel="sms",outcome="delivered",reason=""\} 4/);
     const refusals = service.logLines.filter((line) => line.includes(`"reason":"rate_limited"`));

@@ -5,6 +5,7 @@ import { createKvLedger } from "../../src/adapters/outbound/deno_kv/delivery_led
 import { postReceipt, receiptFor } from "../fakes/fake_8x8_receipts.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
 import {
+  LOOKUP_AUTH,
   type RunningService,
   SECRET,
   type ServiceSetup,
@@ -50,10 +51,12 @@ Deno.test("[receipts] a receipt posted three times is recorded once, counted, lo
       "the receipt's full number is never logged",
     );
 
-    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const metrics = await service.metrics();
     assert.match(metrics, /otp_receipts_total\{state="delivered",country_calling_code="1"\} 1/);
 
-    const lookup = await fetch(`${service.url}/deliveries/evt-dlr-1`, { headers: { authorization: SECRET } });
+    const lookup = await fetch(`${service.url}/deliveries/evt-dlr-1`, {
+      headers: { authorization: LOOKUP_AUTH },
+    });
     const record = await lookup.json();
     assert.equal(lookup.status, 200);
     assert.equal(record.state, "delivered");
@@ -68,7 +71,7 @@ Deno.test("[receipts] a later state is recorded too; the lookup shows the latest
     await postReceipt(target(service), receiptFor(message, "sent"), NO_RETRIES);
     await postReceipt(target(service), receiptFor(message, "undelivered", 3), NO_RETRIES);
     const record =
-      await (await fetch(`${service.url}/deliveries/evt-dlr-2`, { headers: { authorization: SECRET } }))
+      await (await fetch(`${service.url}/deliveries/evt-dlr-2`, { headers: { authorization: LOOKUP_AUTH } }))
         .json();
     assert.deepEqual([record.state, record.detail, record.errorCode], [
       "undelivered",
@@ -105,20 +108,26 @@ Deno.test("[receipts] wrong auth is 401 and 8x8 retries it; a malformed body is 
     assert.equal(service.logLines.filter((line) => line.includes(`"event":"delivery_receipt"`)).length, 0);
   }));
 
-Deno.test("[receipts] the lookup needs the hook's credentials and answers 404 for an unknown event", () =>
+Deno.test("[receipts] the lookup needs its own credential, not the hook's, and answers 404 for an unknown event", () =>
   withReceipts({}, async (service) => {
     await send(service, "evt-dlr-4");
     const anonymous = await fetch(`${service.url}/deliveries/evt-dlr-4`);
     assert.equal(anonymous.status, 401);
     await anonymous.body?.cancel();
-    const unknown = await fetch(`${service.url}/deliveries/evt-nobody`, {
+    // Whoever can trigger passcodes cannot look deliveries up with that secret, and the other way round.
+    const withHookSecret = await fetch(`${service.url}/deliveries/evt-dlr-4`, {
       headers: { authorization: SECRET },
+    });
+    assert.equal(withHookSecret.status, 401);
+    await withHookSecret.body?.cancel();
+    const unknown = await fetch(`${service.url}/deliveries/evt-nobody`, {
+      headers: { authorization: LOOKUP_AUTH },
     });
     assert.equal(unknown.status, 404);
     await unknown.body?.cancel();
     // Broken percent-encoding is the caller's mistake: a JSON 400, not a 500.
     const malformed = await fetch(`${service.url}/deliveries/%E0%A4%A`, {
-      headers: { authorization: SECRET },
+      headers: { authorization: LOOKUP_AUTH },
     });
     assert.equal(malformed.status, 400);
     assert.equal((await malformed.json()).error.errorCode, "invalid_request");
@@ -142,7 +151,8 @@ Deno.test("[receipts] with Deno KV, a receipt reaching another instance still fi
     );
     assert.equal(recorded.length, 1, "recorded once across both instances");
     const record =
-      await (await fetch(`${one.url}/deliveries/evt-dlr-kv`, { headers: { authorization: SECRET } })).json();
+      await (await fetch(`${one.url}/deliveries/evt-dlr-kv`, { headers: { authorization: LOOKUP_AUTH } }))
+        .json();
     assert.equal(record.state, "delivered");
   } finally {
     await two.close();
@@ -158,7 +168,7 @@ Deno.test("[receipts] a late step on the way never overwrites a final state: ret
     assert.deepEqual(await postReceipt(target(service), receiptFor(message, "delivered"), NO_RETRIES), [200]);
     assert.deepEqual(await postReceipt(target(service), receiptFor(message, "sent"), NO_RETRIES), [200]);
     const lookup = await fetch(`${service.url}/deliveries/evt-dlr-late`, {
-      headers: { authorization: SECRET },
+      headers: { authorization: LOOKUP_AUTH },
     });
     assert.equal((await lookup.json()).state, "delivered");
     assert.equal(service.logLines.filter((line) => line.includes(`"event":"receipt_stale"`)).length, 1);
@@ -172,7 +182,7 @@ Deno.test("[receipts] only the states 8x8 documents are accepted: invented ones 
       documented.payload.status.state = `invented-${index}`;
       assert.deepEqual(await postReceipt(target(service), documented, NO_RETRIES), [400]);
     }
-    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const metrics = await service.metrics();
     assert.doesNotMatch(metrics, /invented/);
   }));
 
@@ -183,4 +193,23 @@ Deno.test("[receipts] the accepted states are exactly those in 8x8's message-sta
   const description: string = common.components.schemas["message-status-v1"].properties.state.description;
   const documented = [...description.matchAll(/- \*\*(\w+):\*\*/g)].map((match) => match[1]);
   assert.deepEqual([...RECEIPT_STATES].sort(), documented.sort());
+});
+
+Deno.test("[receipts] /metrics needs its own credential, and without METRICS_AUTH it is not served", async () => {
+  await withReceipts({}, async (service) => {
+    const anonymous = await fetch(`${service.url}/metrics`);
+    assert.equal(anonymous.status, 401);
+    await anonymous.body?.cancel();
+    assert.match(await service.metrics(), /otp_deliveries_total/);
+  });
+  await withReceipts(
+    { env: { METRICS_AUTH: undefined, DELIVERY_LOOKUP_AUTH: undefined } },
+    async (service) => {
+      for (const path of ["/metrics", "/deliveries/evt-1"]) {
+        const response = await fetch(`${service.url}${path}`, { headers: { authorization: LOOKUP_AUTH } });
+        assert.equal(response.status, 404, path);
+        await response.body?.cancel();
+      }
+    },
+  );
 });

@@ -53,6 +53,6 @@ Deno.test("[store health] a ledger that cannot be written costs the receipt join
     assert.equal(failure?.store, "ledger");
     assert.equal(failure?.operation, "remember");
     assert.equal(failure?.level, "error");
-    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const metrics = await service.metrics();
     assert.match(metrics, /^otp_store_failures_total\{store="ledger",operation="remember"\} 1$/m);
   }));

@@ -147,6 +147,7 @@ const settings = {
   // Every request goes to one number: the abuse limits would refuse nearly all of them.
   RATE_LIMIT_PER_NUMBER: "off",
   RATE_LIMIT_PER_USER: "off",
+  METRICS_AUTH: `Bearer ${SECRET}-metrics`,
 };
 const floorProcess = spawn(Deno.execPath(), [
   "run",
@@ -192,7 +193,9 @@ try {
     tracedRequests += (await wrk(traced.url, ROUND_SECONDS, `rss${extra}`)).requests;
   }
   rssAfterAll = await rssKiB(traced.pid);
-  const metrics = await (await fetch(traced.url.replace("/telephony-hook", "/metrics"))).text();
+  const metrics = await (await fetch(traced.url.replace("/telephony-hook", "/metrics"), {
+    headers: { authorization: settings.METRICS_AUTH },
+  })).text();
   const failed = metrics.split("\n").filter((line) =>
     line.includes('outcome="') && !line.includes('outcome="delivered"')
   );

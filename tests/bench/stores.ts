@@ -14,7 +14,7 @@ const COST_ROUNDS = 5;
 // `deno run … stores.ts [kv] [cost] [repeat]`: some parts only; all three by default.
 const parts = Deno.args.length > 0 ? new Set(Deno.args) : new Set(["kv", "cost", "repeat"]);
 const fake = startFake8x8({ keep: false });
-const base = { ...liveEnvironment(fake, SECRET) };
+const base = { ...liveEnvironment(fake, SECRET), METRICS_AUTH: `Bearer ${SECRET}-metrics` };
 let sequence = 0;
 
 // A user's sign-in (no Admin Console context): a new event, user and number every time.
@@ -159,7 +159,9 @@ async function lateRepeat(): Promise<void> {
   console.log(
     `RSS after 300,000 more (past the default budget): ${(await rssMiB(service.pid)).toFixed(0)} MiB`,
   );
-  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  const metrics =
+    await (await fetch(`${service.url}/metrics`, { headers: { authorization: base.METRICS_AUTH } }))
+      .text();
   await stopAll([service]);
   console.log(
     metrics.split("\n").filter((line) => line.startsWith("otp_store")).join("\n") || "no store trouble",

@@ -7,6 +7,9 @@ import { capturedLogger } from "./fakes.ts";
 
 export const SECRET = "okta-hook-secret-current-0001";
 export const PREVIOUS_SECRET = "okta-hook-secret-previous-0002";
+/** The credentials of `/metrics` and of the delivery lookup, each its own. */
+export const METRICS_AUTH = "Bearer metrics-scraper-token-0003";
+export const LOOKUP_AUTH = "Bearer help-desk-lookup-token-0004";
 
 /** A running service with its fake 8x8 and everything it logged. */
 export interface RunningService {
@@ -15,6 +18,8 @@ export interface RunningService {
   readonly logLines: string[];
   readonly config: Config;
   post(body: BodyInit | null, headers?: Record<string, string>): Promise<Response>;
+  /** `GET /metrics` with its credential, as text. */
+  metrics(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -53,6 +58,8 @@ export function startService(setup: ServiceSetup = {}): RunningService {
       : {}),
     RATE_LIMIT_PER_NUMBER: "off",
     RATE_LIMIT_PER_USER: "off",
+    METRICS_AUTH,
+    DELIVERY_LOOKUP_AUTH: LOOKUP_AUTH,
     ...setup.env,
   }, () => "unused");
   if (!result.ok) throw new Error(result.problems.join("; "));
@@ -77,6 +84,8 @@ export function startService(setup: ServiceSetup = {}): RunningService {
         headers: { authorization: SECRET, "content-type": "application/json", ...headers },
         body,
       }),
+    metrics: async () =>
+      await (await fetch(`${url}/metrics`, { headers: { authorization: METRICS_AUTH } })).text(),
     async close() {
       await server.shutdown();
       if (setup.fake === undefined) await fake.close();
