@@ -1,3 +1,5 @@
+import { readStreamWithin } from "../../bounded_read.ts";
+
 /** Returned instead of a body that is over the limit. */
 export const TOO_LARGE = Symbol("too large");
 /** Returned instead of a body that had not arrived when the request's time ran out. */
@@ -37,21 +39,7 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array | t
     // The server enforces the declared length, so reading it whole is safe and fastest.
     return new Uint8Array(await request.arrayBuffer());
   }
-  if (request.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.byteLength;
-    if (size > limit) return TOO_LARGE; // leaving the loop cancels the stream
-    chunks.push(chunk);
-  }
-  const body = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return await readStreamWithin(request.body, limit) ?? TOO_LARGE;
 }
 
 /** True for `application/json` and `application/*+json`, with or without parameters. */

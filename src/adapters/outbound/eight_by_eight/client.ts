@@ -4,6 +4,7 @@ import type { Deadline } from "../../../domain/ports.ts";
 import { type HttpSpans, isNoopSpan, markFailed, runInSpan, traceHeaders, tracer } from "../../tracing.ts";
 import { type Classified, classifyFetchError, EIGHT_BY_EIGHT, unknown } from "./classify.ts";
 import { failed } from "../../../domain/delivery.ts";
+import { readStreamWithin } from "../../bounded_read.ts";
 
 /** The most of an 8x8 answer that is read: its answers are a few hundred bytes. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
@@ -98,7 +99,7 @@ export function createEightByEightClient(options: ClientOptions): Post {
         await response.body?.cancel();
         return redirectRefused(response, span);
       }
-      const read = await readBounded(response, MAX_ANSWER_BYTES);
+      const read = await readStreamWithin(response.body, MAX_ANSWER_BYTES);
       if (read === undefined) {
         // 8x8 answered, so it may have taken the message; but nothing that large is one of its answers.
         return {
@@ -109,7 +110,7 @@ export function createEightByEightClient(options: ClientOptions): Post {
           retryable: false,
         };
       }
-      text = read;
+      text = new TextDecoder().decode(read);
     } catch (error) {
       const classified = classifyFetchError(error, signal);
       const { delivery } = classified;
@@ -169,28 +170,6 @@ function redirectRefused(response: Response, span: Span): Classified {
     delivery: failed("provider_misconfigured", { provider: EIGHT_BY_EIGHT, metadata }),
     retryable: false,
   };
-}
-
-/** The body as text, or undefined when it is longer than `maxBytes` (the rest is not read). */
-export async function readBounded(response: Response, maxBytes: number): Promise<string | undefined> {
-  if (response.body === null) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > maxBytes) {
-      // Leaving the loop cancels the stream: the connection is dropped, not drained.
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 /** The URL of an 8x8 API operation under a subaccount. */
