@@ -77,17 +77,45 @@ async function start(): Promise<void> {
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
   logger.info("stores", { kind: config.replays.kind, for: "replays, rate limits, receipts" });
-  const server = listenOrExit(config, () =>
+  const handler = createService(config, logger, { httpSpans: telemetry.httpSpans, kv });
+  const serve = (port: number, onListen: (addr: Deno.NetAddr) => void) =>
     Deno.serve({
-      ...(config.platformListen ? {} : { hostname: config.hostname, port: config.port }),
-      onListen: ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`),
+      ...(config.platformListen ? {} : { hostname: config.hostname, port }),
+      onListen,
       onError: (error) => {
         // A bug, not an outcome: log where it happened but not the message, which may quote input.
         const stack = error instanceof Error ? error.stack?.split("\n").slice(1, 6).join(" | ") : undefined;
         logger.error("unhandled_error", { name: error instanceof Error ? error.name : typeof error, stack });
         return errorResponse(500, "internal_error", "Internal error");
       },
-    }, createService(config, logger, { httpSpans: telemetry.httpSpans, kv })));
+    }, handler);
+  let server = listenOrExit(
+    config,
+    () => serve(config.port, ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`)),
+  );
+  // When accepting fails (no file descriptor left, say), Deno.serve stops listening and the process would end:
+  // listen again, with backoff, on the same port. Meanwhile new connections are refused; the process lives.
+  const keepListening = (current: Deno.HttpServer) => {
+    current.finished.catch(async (error) => {
+      const port = (current.addr as Deno.NetAddr).port;
+      logger.error("listener_failed", {
+        error: (error as Error).name,
+        message: String(error).slice(0, 160),
+        port,
+      });
+      for (let waitMs = 100; !stopping; waitMs = Math.min(waitMs * 2, 5_000)) {
+        await delay(waitMs, undefined);
+        try {
+          server = serve(port, () => logger.info("listening_again", { port }));
+          keepListening(server);
+          return;
+        } catch {
+          // Still no descriptor to spare: try again later.
+        }
+      }
+    });
+  };
+  keepListening(server);
 
   let stopping = false;
   const stop = async (signal: string) => {
