@@ -39,10 +39,7 @@ export const SWEEP_BATCH = 100;
  * If the store cannot be read or written, the passcode goes through and `onStoreError` is told: locking every
  * user out because a database is down would be worse than a gap in the limits.
  */
-export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions): RateLimiter & {
-  /** Deletes counters no window counts any more; returns how many. Runs by itself as slices end. */
-  sweep(): Promise<number>;
-} {
+export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions): RateLimiter {
   const now = options.now ?? Date.now;
   const subjectOf = (key: string) => createHmac("sha256", options.subjectKey).update(key).digest("hex");
   // Per slice width in use: the slice this instance last swept at, and whether old counters were left.
@@ -124,11 +121,6 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
         options.onStoreError?.("sweep", error); // costs nothing now: the next sweep picks them up
       }
       return allowed;
-    },
-    async sweep() {
-      let deleted = 0;
-      for (const width of swept.keys()) deleted += await sweepWidth(width, Math.floor(now() / width));
-      return deleted;
     },
   };
 }
