@@ -156,7 +156,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const httpSpans = options.httpSpans ?? "service";
   const metrics = createDeliveryMetrics();
   const health = createStoreHealth({ logger, count: metrics });
-  const stores = createStores(config, health, options.kv);
+  const { replays, limiter } = createStores(config, health, options);
   // Checked once per request, though both the trace and the handler ask.
   const authenticator = oncePerRequest(createAuthenticator(config, logger));
   const fromOkta = async (headers: Headers) => (await authenticator.verify(headers)).ok;
@@ -169,8 +169,8 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
       phoneNumbers: createLibphonenumberParser({ nationalRegion: config.nationalNumberRegion }),
       now: Date.now,
       ...createSenders(config, logger, httpSpans),
-      replays: options.replays ?? stores.replays,
-      abuse: { rules: config.abuse, limiter: options.limiter ?? stores.limiter },
+      replays,
+      abuse: { rules: config.abuse, limiter },
     },
     logger,
     metrics,
@@ -221,31 +221,31 @@ function guarded(route: Route, authorization: string): Route {
   };
 }
 
-/** The replay store and rate limiter: shared in Deno KV when there is one, else in this process's memory. */
+/**
+ * The replay store and rate limiter, unless the caller brought its own: shared in Deno KV when there is one,
+ * else in this process's memory (whose budget is allocated at once, so only what is used is made).
+ */
 function createStores(
   config: Config,
   health: StoreHealth,
-  kv: Deno.Kv | undefined,
+  options: ServiceOptions,
 ): { replays: ReplayStore; limiter: RateLimiter } {
-  if (kv !== undefined) {
-    // Subjects are keyed with a secret every instance shares, so the shared store never holds a phone number.
-    const subjectKey = config.provider.kind === "8x8" ? config.provider.apiKey : config.authSecrets[0]!;
-    return {
-      replays: createKvReplayStore(kv, { onStoreError: (op, error) => health.failed("replays", op, error) }),
-      limiter: createKvRateLimiter(kv, {
+  const { kv } = options;
+  const budgetBytes = config.storeMemoryBytes === undefined ? undefined : config.storeMemoryBytes / 2;
+  // Subjects are keyed with a secret every instance shares, so the shared store never holds a phone number.
+  const subjectKey = config.provider.kind === "8x8" ? config.provider.apiKey : config.authSecrets[0]!;
+  const replays = options.replays ??
+    (kv !== undefined
+      ? createKvReplayStore(kv, { onStoreError: (op, error) => health.failed("replays", op, error) })
+      : createMemoryReplayStore({ budgetBytes, onEarlyEviction: () => health.evictedEarly("replays") }));
+  const limiter = options.limiter ??
+    (kv !== undefined
+      ? createKvRateLimiter(kv, {
         subjectKey,
         onStoreError: (op, error) => health.failed("rate_limits", op, error),
-      }),
-    };
-  }
-  const budgetBytes = config.storeMemoryBytes === undefined ? undefined : config.storeMemoryBytes / 2;
-  return {
-    replays: createMemoryReplayStore({ budgetBytes, onEarlyEviction: () => health.evictedEarly("replays") }),
-    limiter: createMemoryRateLimiter({
-      budgetBytes,
-      onEarlyEviction: () => health.evictedEarly("rate_limits"),
-    }),
-  };
+      })
+      : createMemoryRateLimiter({ budgetBytes, onEarlyEviction: () => health.evictedEarly("rate_limits") }));
+  return { replays, limiter };
 }
 
 // The same request's headers get the same decision: a JWT is verified once even when asked twice.
