@@ -7,6 +7,7 @@ export const CONFIG_VARIABLES = [
   "PORT",
   "HOST",
   "DENO_DEPLOY",
+  "DENO_DEPLOYMENT_ID",
   "SANDBOX",
   "OKTA_HOOK_PATH",
   "OKTA_RESPONSE_BUDGET_MS",
@@ -145,7 +146,7 @@ export interface Config {
 
 /** Either a configuration or every problem found, so an operator fixes them in one go. */
 export type ConfigResult =
-  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: true; readonly config: Config; readonly warnings: readonly string[] }
   | { readonly ok: false; readonly problems: readonly string[] };
 
 const MIN_SECRET_LENGTH = 16;
@@ -229,6 +230,7 @@ const schema = z.object({
     "must be an IP address or a host name, e.g. 0.0.0.0 or ::",
   ).optional(),
   DENO_DEPLOY: z.string().optional(),
+  DENO_DEPLOYMENT_ID: z.string().optional(),
   SANDBOX: z.enum(["true", "false"], { message: "must be true or false" }).optional(),
   OKTA_HOOK_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /telephony-hook")
     .refine((path) => path !== "/healthz", "must not be /healthz").default("/telephony-hook"),
@@ -317,7 +319,8 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
   const oauth = "OKTA_OAUTH_ISSUER" in env;
   // The sandbox answers every passcode SUCCESSFUL and sends none: reachable from elsewhere only on purpose, so a
   // misspelled EIGHTBYEIGHT_ variable cannot silently turn a production host into one.
-  const reachable = env.DENO_DEPLOY === "true" || (env.HOST !== undefined && !isLoopback(env.HOST));
+  const onDeploy = isDenoDeploy(env);
+  const reachable = onDeploy || (env.HOST !== undefined && !isLoopback(env.HOST));
   if (given.length === 0 && reachable && env.SANDBOX !== "true") {
     problems.push(
       "EIGHTBYEIGHT_API_KEY and EIGHTBYEIGHT_SUBACCOUNT_ID are missing, so this would be the sandbox (every " +
@@ -384,11 +387,17 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
     },
   };
   const current = values.OKTA_AUTH_SECRET ?? generateSecret();
+  const warnings = env.DENO_DEPLOY !== undefined && !onDeploy
+    ? [
+      "DENO_DEPLOY is set but DENO_DEPLOYMENT_ID is not, so this is not Deno Deploy: listening on HOST and PORT",
+    ]
+    : [];
   return {
     ok: true,
+    warnings,
     config: {
       // The sandbox is for trying things out: keep it off the network unless HOST says otherwise.
-      platformListen: values.DENO_DEPLOY === "true",
+      platformListen: onDeploy,
       hostname: values.HOST ?? (provider.kind === "sandbox" ? "127.0.0.1" : "0.0.0.0"),
       port: values.PORT,
       hookPath: values.OKTA_HOOK_PATH,
@@ -437,6 +446,12 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
   };
 }
 
+// Deno Deploy sets both, and reserves the DENO_ prefix: anywhere else a stray DENO_DEPLOY=true must not hand
+// the listen address to Deno's default (0.0.0.0:8000).
+function isDenoDeploy(env: Record<string, string | undefined>): boolean {
+  return env.DENO_DEPLOY === "true" && (env.DENO_DEPLOYMENT_ID ?? "") !== "";
+}
+
 function isLoopback(host: string): boolean {
   return /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(host);
 }
@@ -462,4 +477,62 @@ export function readEnvironment(): Environment {
   const environment: Environment = {};
   for (const name of CONFIG_VARIABLES) environment[name] = Deno.env.get(name);
   return environment;
+}
+
+/** Every name in the process environment, for `unknownSettingWarnings`; empty when env access is partial. */
+export function environmentNames(): string[] {
+  return Deno.permissions.querySync({ name: "env" }).state === "granted"
+    ? Object.keys(Deno.env.toObject())
+    : [];
+}
+
+// Prefixes only this service's settings use; OTEL_ is shared with the runtime and other tools, so not listed.
+const OWN_PREFIXES = ["OKTA_", "EIGHTBYEIGHT_", "RATE_LIMIT_"];
+const KNOWN = new Set<string>(CONFIG_VARIABLES);
+const KNOWN_BY_SHAPE = new Map(CONFIG_VARIABLES.map((name) => [shapeOf(name), name]));
+
+/**
+ * Names in the environment that look like one of this service's settings but are not, each with a warning that
+ * names the setting it was probably meant to be. A misspelled setting is otherwise silently ignored.
+ */
+export function unknownSettingWarnings(names: Iterable<string>): string[] {
+  const warnings: string[] = [];
+  for (const name of names) {
+    if (KNOWN.has(name)) continue;
+    const shape = shapeOf(name);
+    let meant = KNOWN_BY_SHAPE.get(shape);
+    if (meant === undefined && shape.length >= 8) {
+      for (const [knownShape, known] of KNOWN_BY_SHAPE) {
+        if (Math.abs(knownShape.length - shape.length) <= 2 && editDistance(knownShape, shape) <= 2) {
+          meant = known;
+          break;
+        }
+      }
+    }
+    if (meant !== undefined) {
+      warnings.push(`${name} is not a setting of this service: did you mean ${meant}?`);
+    } else if (OWN_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+      warnings.push(`${name} is not a setting of this service and is ignored (see .env.example)`);
+    }
+  }
+  return warnings;
+}
+
+// EIGHT_BY_EIGHT_API_KEY, 8x8_api_key and EightByEight-Api-Key all have the shape of EIGHTBYEIGHT_API_KEY.
+function shapeOf(name: string): string {
+  return name.toUpperCase().replaceAll("8X8", "EIGHTBYEIGHT").replace(/[^A-Z0-9]/g, "");
+}
+
+// Levenshtein distance; settings names are short, so the quadratic table is a few hundred cells.
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

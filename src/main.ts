@@ -32,7 +32,13 @@ import { createMemoryRateLimiter } from "./adapters/outbound/memory/rate_limiter
 import { createMemoryReplayStore } from "./adapters/outbound/memory/replay_store.ts";
 import { createStoreHealth, type StoreHealth } from "./adapters/outbound/store_health.ts";
 import { createSandboxSms, createSandboxVoice } from "./adapters/outbound/sandbox/sandbox.ts";
-import { type Config, loadConfig, readEnvironment } from "./config.ts";
+import {
+  type Config,
+  environmentNames,
+  loadConfig,
+  readEnvironment,
+  unknownSettingWarnings,
+} from "./config.ts";
 import type { HttpSpans } from "./adapters/tracing.ts";
 import type { DeliveryLedger, RateLimiter, ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
 
@@ -74,6 +80,9 @@ async function start(): Promise<void> {
   const config = result.config;
   const output = createBufferedOutput(Deno.stdout);
   const logger = createJsonLogger({ write: output.write });
+  for (const warning of [...result.warnings, ...unknownSettingWarnings(environmentNames())]) {
+    logger.warn("config_warning", { message: warning });
+  }
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
   logger.info("stores", { kind: config.replays.kind, for: "replays, rate limits, receipts" });

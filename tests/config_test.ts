@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Environment, loadConfig } from "../src/config.ts";
+import { type Environment, loadConfig, unknownSettingWarnings } from "../src/config.ts";
 
 const generated = () => "generated-secret-for-sandbox";
 const SECRET_16 = "a-long-enough-okta-secret";
@@ -13,6 +13,7 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
   const result = loadConfig({}, generated);
   assert.deepEqual(result, {
     ok: true,
+    warnings: [],
     config: {
       platformListen: false,
       hostname: "127.0.0.1",
@@ -336,7 +337,10 @@ Deno.test("[config] the sandbox is never reachable from elsewhere by accident", 
     assert.ok(!result.ok && result.problems.some((problem) => problem.includes("SANDBOX=true")));
   });
   await t.step("nor on Deno Deploy", () => {
-    const result = loadConfig({ DENO_DEPLOY: "true", OKTA_AUTH_SECRET: SECRET_16 }, generated);
+    const result = loadConfig(
+      { DENO_DEPLOY: "true", DENO_DEPLOYMENT_ID: "abc123", OKTA_AUTH_SECRET: SECRET_16 },
+      generated,
+    );
     assert.ok(!result.ok && result.problems.some((problem) => problem.includes("sandbox")));
   });
   await t.step("on loopback, or with SANDBOX=true, it is a choice", () => {
@@ -354,4 +358,52 @@ Deno.test("[config] the sandbox is never reachable from elsewhere by accident", 
     }, generated);
     assert.ok(!result.ok && result.problems.some((problem) => problem.startsWith("SANDBOX=true cannot")));
   });
+});
+
+Deno.test("[config] Deno Deploy is recognised by what it sets, not by DENO_DEPLOY alone", async (t) => {
+  await t.step("DENO_DEPLOY and DENO_DEPLOYMENT_ID together: the platform picks the address", () => {
+    const result = loadConfig({ ...LIVE, DENO_DEPLOY: "true", DENO_DEPLOYMENT_ID: "d3pl0y" }, generated);
+    assert.ok(result.ok);
+    assert.equal(result.config.platformListen, true);
+    assert.deepEqual(result.warnings, []);
+  });
+  await t.step("DENO_DEPLOY=true alone (a copied .env, say): HOST and PORT, with a warning", () => {
+    const result = loadConfig({ ...LIVE, DENO_DEPLOY: "true", HOST: "127.0.0.1", PORT: "4100" }, generated);
+    assert.ok(result.ok);
+    assert.equal(result.config.platformListen, false);
+    assert.equal(result.config.port, 4100);
+    assert.match(result.warnings.join("\n"), /DENO_DEPLOYMENT_ID is not, so this is not Deno Deploy/);
+  });
+  await t.step(
+    "and without the sandbox guard loosening: no 8x8 settings on loopback is still the sandbox",
+    () => {
+      const result = loadConfig({ DENO_DEPLOY: "true" }, generated);
+      assert.ok(result.ok && result.config.provider.kind === "sandbox" && !result.config.platformListen);
+    },
+  );
+});
+
+Deno.test("[config] names that look like settings but are not get a warning that names the setting meant", () => {
+  const warnings = unknownSettingWarnings([
+    "EIGHT_BY_EIGHT_API_KEY",
+    "8x8_SUBACCOUNT_ID",
+    "OKTA_AUTH_SECRT",
+    "RATE_LIMIT_PER_NUMBR",
+    "OKTA_ORG_URL",
+    // What every environment holds, and the runtime's own OTEL_ names: no warning.
+    "PATH",
+    "HOME",
+    "OTEL_DENO",
+    "DENO_DIR",
+    // Real settings: no warning.
+    "EIGHTBYEIGHT_API_KEY",
+    "OKTA_AUTH_SECRET",
+  ]);
+  assert.deepEqual(warnings, [
+    "EIGHT_BY_EIGHT_API_KEY is not a setting of this service: did you mean EIGHTBYEIGHT_API_KEY?",
+    "8x8_SUBACCOUNT_ID is not a setting of this service: did you mean EIGHTBYEIGHT_SUBACCOUNT_ID?",
+    "OKTA_AUTH_SECRT is not a setting of this service: did you mean OKTA_AUTH_SECRET?",
+    "RATE_LIMIT_PER_NUMBR is not a setting of this service: did you mean RATE_LIMIT_PER_NUMBER?",
+    "OKTA_ORG_URL is not a setting of this service and is ignored (see .env.example)",
+  ]);
 });

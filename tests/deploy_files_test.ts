@@ -25,6 +25,7 @@ Deno.test("[deploy files] the systemd unit is hardened, reads secrets from a fil
       "EnvironmentFile=/etc/okta-8x8-telephony-hook/env",
       "Restart=on-failure",
       "KillSignal=SIGTERM",
+      "LimitNOFILE=65536",
     ]
   ) assert.match(unit, new RegExp(`^${line}$`, "m"), line);
 });

@@ -16,6 +16,7 @@ Deno.test("[deploy] under Deploy-like permissions the service takes the platform
     ...settings,
     PORT: "1",
     DENO_DEPLOY: "true",
+    DENO_DEPLOYMENT_ID: "e2e-deployment",
     DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0",
   }, DEPLOY_LIKE_FLAGS);
   try {
@@ -35,4 +36,33 @@ Deno.test("[deploy] under Deploy-like permissions the service takes the platform
     assert.equal(code, 0);
     assert.doesNotMatch(stderr, /NotCapable|PermissionDenied/);
   }
+});
+
+Deno.test("[deploy] DENO_DEPLOY=true without Deploy's other variables listens on HOST and PORT, and says why", async () => {
+  const fake = startFake8x8();
+  // Deno's default address would be 0.0.0.0:8000, reachable from everywhere; HOST must win.
+  const service = await startMain({ ...liveEnvironment(fake, SECRET), DENO_DEPLOY: "true" });
+  try {
+    assert.equal(service.hostname, "127.0.0.1");
+    assert.notEqual(new URL(service.url).port, "8000");
+  } finally {
+    // Warnings are written before `listening`; reading them after the stop cannot wait forever.
+    const { stdout } = await service.stop();
+    await fake.close();
+    assert.match(stdout, /"level":"warn","event":"config_warning".*not Deno Deploy/);
+  }
+});
+
+Deno.test("[deploy] a misspelled setting is named at start, with the setting it was meant to be", async () => {
+  const fake = startFake8x8();
+  const service = await startMain({
+    ...liveEnvironment(fake, SECRET),
+    EIGHT_BY_EIGHT_VOICE_SOURCE: "+6588000000",
+  });
+  const { stdout } = await service.stop();
+  await fake.close();
+  const warning = stdout.split("\n").find((line) => line.includes("config_warning")) ?? "";
+  assert.match(warning, /EIGHT_BY_EIGHT_VOICE_SOURCE .*did you mean EIGHTBYEIGHT_VOICE_SOURCE/);
+  // Names only: the value never reaches the log.
+  assert.doesNotMatch(warning, /6588000000/);
 });
