@@ -40,9 +40,19 @@ export const CONFIG_VARIABLES = [
   "RATE_LIMIT_PER_NUMBER",
   "RATE_LIMIT_PER_USER",
   "RATE_LIMIT_PER_COUNTRY",
+  "LOG_LEVEL",
+  "TRUST_PROXY",
   "OTEL_SDK_DISABLED",
   "OTEL_EXPORTER_OTLP_ENDPOINT",
   "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+  "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+  "OTEL_TRACES_EXPORTER",
+  "OTEL_METRICS_EXPORTER",
+  "OTEL_METRIC_EXPORT_INTERVAL",
+  "OTEL_PROPAGATORS",
   "OTEL_SERVICE_NAME",
   "OTEL_RESOURCE_ATTRIBUTES",
   "OTEL_TRACES_SAMPLER",
@@ -82,20 +92,43 @@ export const SAMPLERS = [
   "parentbased_traceidratio",
 ] as const;
 
-/** Tracing settings, from the OpenTelemetry specification's standard variables. */
+/** OTLP over HTTP, as protobuf (the specification's default) or JSON. */
+export type OtlpProtocol = "http/protobuf" | "http/json";
+
+/** Where one signal goes: an OTLP endpoint, the console (for a look while developing), or nowhere. */
+export type SignalExport =
+  | { readonly kind: "otlp"; readonly endpoint: string; readonly protocol: OtlpProtocol }
+  | { readonly kind: "console" }
+  | { readonly kind: "none" };
+
+/** Tracing and metrics settings, from the OpenTelemetry specification's standard variables. */
 export interface TelemetryConfig {
   /** `OTEL_SDK_DISABLED=true`: this service registers no SDK. */
   readonly disabled: boolean;
-  /** Where OTLP/HTTP spans go; without one the SDK stays off. */
-  readonly tracesEndpoint?: string;
+  /** `OTEL_TRACES_EXPORTER` and the OTLP variables; `otlp` without an endpoint is `none`, so a plain start is quiet. */
+  readonly traces: SignalExport;
+  /** `OTEL_METRICS_EXPORTER` likewise; `/metrics` is served either way when `METRICS_AUTH` is set. */
+  readonly metrics: SignalExport;
+  /** `OTEL_METRIC_EXPORT_INTERVAL`, in milliseconds. */
+  readonly metricExportIntervalMs: number;
+  /** `OTEL_PROPAGATORS`: which headers carry trace context in and out. */
+  readonly propagators: readonly Propagator[];
   /** `OTEL_SERVICE_NAME`; it wins over a `service.name` in the resource attributes. */
   readonly serviceName?: string;
-  /** From `OTEL_RESOURCE_ATTRIBUTES`, e.g. `deployment.environment=prod`. */
+  /** From `OTEL_RESOURCE_ATTRIBUTES`, e.g. `deployment.environment.name=prod`. */
   readonly resourceAttributes: Readonly<Record<string, string>>;
   readonly sampler: (typeof SAMPLERS)[number];
   /** The ratio for the `traceidratio` samplers, 0 to 1. */
   readonly samplerRatio: number;
 }
+
+/** The propagators this service knows, by their `OTEL_PROPAGATORS` names. */
+export const PROPAGATORS = ["tracecontext", "baggage"] as const;
+export type Propagator = (typeof PROPAGATORS)[number];
+
+/** Log levels, most severe first: `LOG_LEVEL=warn` writes `error` and `warn` lines. */
+export const LOG_LEVELS = ["error", "warn", "info"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Where the ids of delivered requests are remembered: this process, or a Deno KV database. */
 export type ReplayConfig =
@@ -142,6 +175,10 @@ export interface Config {
   /** The ISO country whose national format numbers without `+` are in; absent, such numbers are refused. */
   readonly nationalNumberRegion?: string;
   readonly telemetry: TelemetryConfig;
+  /** The least severe level written. */
+  readonly logLevel: LogLevel;
+  /** `TRUST_PROXY=true`: a proxy in front sets `X-Forwarded-For` and `X-Forwarded-Proto`, and they are believed. */
+  readonly trustProxy: boolean;
 }
 
 /** Either a configuration or every problem found, so an operator fixes them in one go. */
@@ -217,6 +254,13 @@ const rateLimit = z.string().transform((text, context): RateLimit | null => {
 
 // 8x8's own pattern for subaccount ids, from its OpenAPI files.
 const subaccountId = z.string().regex(/^[A-Za-z0-9\-._&]{3,50}$/, "must be 3 to 50 of A-Z a-z 0-9 - . _ &");
+const otlpProtocol = z.string().transform((name) => name.trim().toLowerCase()).pipe(
+  z.enum(["http/protobuf", "http/json"], {
+    message: "must be http/protobuf or http/json (gRPC is not supported: use the collector's port 4318)",
+  }),
+);
+const exporterName = z.string().transform((name) => name.trim().toLowerCase())
+  .pipe(z.enum(["otlp", "console", "none"], { message: "must be otlp, console or none" }));
 const httpUrl = z.string().refine(
   (url) => /^https?:\/\/[^/?#]+/.test(url),
   "must be an http:// or https:// URL",
@@ -295,6 +339,31 @@ const schema = z.object({
   OTEL_SDK_DISABLED: z.string().transform((value) => value.trim().toLowerCase() === "true").default(false),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: otlpProtocol.optional(),
+  OTEL_TRACES_EXPORTER: exporterName.default("otlp"),
+  // `prometheus` is a pull exporter: here that is `/metrics`, so nothing is pushed.
+  OTEL_METRICS_EXPORTER: z.enum(["otlp", "prometheus", "console", "none"], {
+    message: "must be otlp, prometheus, console or none",
+  }).default("otlp"),
+  OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  OTEL_PROPAGATORS: z.string().transform((text, context) => {
+    const names = text.split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+    if (names.includes("none")) return [];
+    const unknown = names.filter((name) => !(PROPAGATORS as readonly string[]).includes(name));
+    if (unknown.length > 0) {
+      context.addIssue({
+        code: "custom",
+        message: `must be some of ${PROPAGATORS}, or none (not ${unknown})`,
+      });
+    }
+    return names as Propagator[];
+  }).default([...PROPAGATORS]),
+  LOG_LEVEL: z.string().transform((level) => level.trim().toLowerCase())
+    .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS}` })).default("info"),
+  TRUST_PROXY: z.enum(["true", "false"], { message: "must be true or false" }).default("false"),
   OTEL_SERVICE_NAME: z.string().optional(),
   OTEL_RESOURCE_ATTRIBUTES: z.string().transform(parseResourceAttributes)
     .refine((attributes) => attributes !== undefined, "must be key=value pairs separated by commas")
@@ -432,11 +501,26 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
       storeMemoryBytes: values.STORE_MEMORY_MB === undefined
         ? undefined
         : values.STORE_MEMORY_MB * 1024 * 1024,
+      logLevel: values.LOG_LEVEL,
+      trustProxy: values.TRUST_PROXY === "true",
       telemetry: {
         disabled: values.OTEL_SDK_DISABLED,
-        // The signal-specific variable is used as it is; the generic one gets the traces path appended.
-        tracesEndpoint: values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-          values.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/*$/, "/v1/traces"),
+        traces: signalExport(
+          values.OTEL_TRACES_EXPORTER,
+          values.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+          values.OTEL_EXPORTER_OTLP_ENDPOINT,
+          "/v1/traces",
+          values.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? values.OTEL_EXPORTER_OTLP_PROTOCOL,
+        ),
+        metrics: signalExport(
+          values.OTEL_METRICS_EXPORTER === "prometheus" ? "none" : values.OTEL_METRICS_EXPORTER,
+          values.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+          values.OTEL_EXPORTER_OTLP_ENDPOINT,
+          "/v1/metrics",
+          values.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? values.OTEL_EXPORTER_OTLP_PROTOCOL,
+        ),
+        metricExportIntervalMs: values.OTEL_METRIC_EXPORT_INTERVAL,
+        propagators: values.OTEL_PROPAGATORS,
         serviceName: values.OTEL_SERVICE_NAME,
         resourceAttributes: values.OTEL_RESOURCE_ATTRIBUTES ?? {},
         sampler: values.OTEL_TRACES_SAMPLER,
@@ -450,6 +534,21 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
 // the listen address to Deno's default (0.0.0.0:8000).
 function isDenoDeploy(env: Record<string, string | undefined>): boolean {
   return env.DENO_DEPLOY === "true" && (env.DENO_DEPLOYMENT_ID ?? "") !== "";
+}
+
+// The signal-specific endpoint is used as it is; the generic one gets the signal's path appended.
+function signalExport(
+  exporter: "otlp" | "console" | "none",
+  signalEndpoint: string | undefined,
+  endpoint: string | undefined,
+  path: string,
+  protocol: OtlpProtocol | undefined,
+): SignalExport {
+  if (exporter !== "otlp") return { kind: exporter };
+  const url = signalEndpoint ?? endpoint?.replace(/\/*$/, path);
+  return url === undefined
+    ? { kind: "none" }
+    : { kind: "otlp", endpoint: url, protocol: protocol ?? "http/protobuf" };
 }
 
 function isLoopback(host: string): boolean {

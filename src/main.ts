@@ -1,15 +1,17 @@
 // The composition root: the only module that knows which adapter serves which port.
-import denoJson from "../deno.json" with { type: "json" };
+import { VERSION } from "./version.ts";
 import { createHeaderSecretAuth, sameInConstantTime } from "./adapters/inbound/okta_auth/header_secret.ts";
-import { createOAuthBearerAuth } from "./adapters/inbound/okta_auth/oauth_bearer.ts";
-import { createRouter, type Handler, healthRoute, type Route } from "./adapters/inbound/http/router.ts";
+import { createOAuthBearerAuth, type OAuthBearerAuth } from "./adapters/inbound/okta_auth/oauth_bearer.ts";
+import { type ReadinessCheck, readinessRoute } from "./adapters/inbound/http/readiness.ts";
+import { kvReachable } from "./adapters/outbound/deno_kv/reachable.ts";
+import { createRouter, healthRoute, type Route, type ServeHandler } from "./adapters/inbound/http/router.ts";
 import {
   createDeliveryLookup,
   DELIVERIES_PREFIX,
 } from "./adapters/inbound/delivery_receipts/delivery_lookup.ts";
 import { createReceiptWebhook } from "./adapters/inbound/delivery_receipts/receipt_webhook.ts";
 import { errorResponse } from "./adapters/inbound/http/json_response.ts";
-import { createDeliveryMetrics } from "./adapters/inbound/http/metrics.ts";
+import { type DeliveryMetrics, metricsRoute } from "./adapters/inbound/http/metrics.ts";
 import { traceRoute } from "./adapters/inbound/http/server_span.ts";
 import {
   createTelephonyHookHandler,
@@ -22,7 +24,14 @@ import {
   createJsonLogger,
   type Logger,
 } from "./adapters/outbound/json_log/json_logger.ts";
-import { startTelemetry } from "./adapters/outbound/opentelemetry/telemetry.ts";
+import {
+  type Meters,
+  runtimeTelemetryActive,
+  startMetrics,
+  startTelemetry,
+} from "./adapters/outbound/opentelemetry/telemetry.ts";
+import { createOtelMetrics } from "./adapters/outbound/opentelemetry/metrics.ts";
+import { activeTraceIds, type HttpSpans } from "./adapters/tracing.ts";
 import { createLibphonenumberParser } from "./adapters/outbound/phone_numbers/libphonenumber.ts";
 import { createKvLedger } from "./adapters/outbound/deno_kv/delivery_ledger.ts";
 import { createKvRateLimiter } from "./adapters/outbound/deno_kv/rate_limiter.ts";
@@ -39,10 +48,8 @@ import {
   readEnvironment,
   unknownSettingWarnings,
 } from "./config.ts";
-import type { HttpSpans } from "./adapters/tracing.ts";
 import type { DeliveryLedger, RateLimiter, ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
 
-const VERSION = denoJson.version;
 // With the default request budget (2.5 s), these keep a stop under the 5 s Deno Deploy allows after SIGINT.
 const FLUSH_TIMEOUT_MS = 1_800;
 const LOG_DRAIN_TIMEOUT_MS = 300;
@@ -78,15 +85,21 @@ async function start(): Promise<void> {
     Deno.exit(1);
   }
   const config = result.config;
-  const output = createBufferedOutput(Deno.stdout);
-  const logger = createJsonLogger({ write: output.write });
+  // Under Deno's runtime OpenTelemetry (Deno Deploy) the console is what gets captured, with each line's trace;
+  // elsewhere lines are batched to standard output, where a stalled reader can never block a request.
+  const output = runtimeTelemetryActive() ? undefined : createBufferedOutput(Deno.stdout);
+  const logger = createJsonLogger({
+    write: output?.write,
+    level: config.logLevel,
+    traceContext: activeTraceIds,
+  });
   for (const warning of [...result.warnings, ...unknownSettingWarnings(environmentNames())]) {
     logger.warn("config_warning", { message: warning });
   }
   const telemetry = startTelemetry(config.telemetry, VERSION, logger);
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
   logger.info("stores", { kind: config.replays.kind, for: "replays, rate limits, receipts" });
-  const handler = createService(config, logger, { httpSpans: telemetry.httpSpans, kv });
+  const handler = createService(config, logger, { telemetry, kv });
   const serve = (port: number, onListen: (addr: Deno.NetAddr) => void) =>
     Deno.serve({
       ...(config.platformListen ? {} : { hostname: config.hostname, port }),
@@ -138,9 +151,9 @@ async function start(): Promise<void> {
       delay(FLUSH_TIMEOUT_MS, false),
     ]);
     kv?.close();
-    logger.info("stopped", { spansFlushed: flushed, logLinesDropped: output.dropped });
+    logger.info("stopped", { telemetryFlushed: flushed, logLinesDropped: output?.dropped ?? 0 });
     // A reader that stalls must not hold the exit either.
-    await output.drain(LOG_DRAIN_TIMEOUT_MS);
+    await output?.drain(LOG_DRAIN_TIMEOUT_MS);
     Deno.exit(0);
   };
   // Windows has no SIGTERM; its console sends SIGINT (Ctrl+C) and SIGBREAK (Ctrl+Break, and service stops).
@@ -152,22 +165,36 @@ async function start(): Promise<void> {
 
 /** What `createService` takes besides the configuration; tests and `main` may choose. */
 export interface ServiceOptions {
-  readonly httpSpans?: HttpSpans;
+  /** The started telemetry; absent (in tests), spans go to whatever is registered and metrics to `/metrics`. */
+  readonly telemetry?: {
+    readonly httpSpans: HttpSpans;
+    readonly meters: Meters;
+    prometheusText(): Promise<string>;
+  };
   readonly replays?: ReplayStore;
   readonly limiter?: RateLimiter;
   /** The shared database, when the stores live in Deno KV. */
   readonly kv?: Deno.Kv;
   readonly ledger?: DeliveryLedger;
+  /** How long one round of readiness checks answers `/readyz`; default 1 s. */
+  readonly readinessCacheMs?: number;
 }
 
 /** Wires the adapters for one configuration into the server's request handler. */
-export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): Handler {
-  const httpSpans = options.httpSpans ?? "service";
-  const metrics = createDeliveryMetrics();
+export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): ServeHandler {
+  const telemetry = options.telemetry ?? localTelemetry();
+  const { httpSpans } = telemetry;
+  const metrics = createOtelMetrics(telemetry.meters, VERSION);
   const health = createStoreHealth({ logger, count: metrics });
   const { replays, limiter } = createStores(config, health, options);
+  const oktaAuth = createAuthenticator(config, logger);
   // Checked once per request, though both the trace and the handler ask.
-  const authenticator = oncePerRequest(createAuthenticator(config, logger));
+  const authenticator = oncePerRequest(oktaAuth);
+  const { kv } = options;
+  const readiness: ReadinessCheck[] = [
+    ...(kv === undefined ? [] : [{ name: "kv_unreachable", isReady: () => kvReachable(kv) }]),
+    ...("hasKeys" in oktaAuth ? [{ name: "oauth_keys_unavailable", isReady: () => oktaAuth.hasKeys() }] : []),
+  ];
   const fromOkta = async (headers: Headers) => (await authenticator.verify(headers)).ok;
   const ledger = config.receipts === undefined
     ? undefined
@@ -177,7 +204,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
     ports: {
       phoneNumbers: createLibphonenumberParser({ nationalRegion: config.nationalNumberRegion }),
       now: Date.now,
-      ...createSenders(config, logger, httpSpans),
+      ...createSenders(config, logger, httpSpans, metrics),
       replays,
       abuse: { rules: config.abuse, limiter },
     },
@@ -212,20 +239,27 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   return createRouter([
     traceRoute({ method: "POST", path: config.hookPath, handler: hook }, httpSpans, fromOkta),
     healthRoute({ version: VERSION, mode: config.provider.kind }),
+    readinessRoute(readiness, { cacheMs: options.readinessCacheMs }),
     ...(config.metricsAuthorization === undefined
       ? []
-      : [guarded(metrics.route, config.metricsAuthorization)]),
+      : [guarded(metricsRoute(telemetry.prometheusText), config.metricsAuthorization)]),
     ...receiptRoutes,
-  ]);
+  ], { trustProxy: config.trustProxy, metrics, logger });
+}
+
+// Without started telemetry: spans to whatever provider is registered, metrics for `/metrics` only.
+function localTelemetry(): NonNullable<ServiceOptions["telemetry"]> {
+  const pipeline = startMetrics(undefined, VERSION);
+  return { httpSpans: "service", meters: { own: pipeline.meter }, prometheusText: pipeline.prometheusText };
 }
 
 // A route only for whoever holds its credential: the exact `Authorization` value, compared in constant time.
 function guarded(route: Route, authorization: string): Route {
   return {
     ...route,
-    handler: (request) =>
+    handler: (request, client) =>
       sameInConstantTime(request.headers.get("authorization") ?? "", authorization)
-        ? route.handler(request)
+        ? route.handler(request, client)
         : errorResponse(401, "unauthorized", "Missing or wrong credentials"),
   };
 }
@@ -269,7 +303,7 @@ function oncePerRequest(authenticator: HookAuthenticator): HookAuthenticator {
   };
 }
 
-function createAuthenticator(config: Config, logger: Logger): HookAuthenticator {
+function createAuthenticator(config: Config, logger: Logger): HookAuthenticator | OAuthBearerAuth {
   if (config.oauth === undefined) {
     return createHeaderSecretAuth({ headerName: config.authHeader, secrets: config.authSecrets });
   }
@@ -295,12 +329,18 @@ function createSenders(
   config: Config,
   logger: Logger,
   httpSpans: HttpSpans,
+  metrics: DeliveryMetrics,
 ): { sms: SmsSender; voice?: VoiceCaller } {
   const { provider } = config;
   if (provider.kind === "sandbox") {
     return { sms: createSandboxSms(logger), voice: createSandboxVoice(logger) };
   }
-  const common = { apiKey: provider.apiKey, userAgent: `okta-8x8-telephony-hook/${VERSION}`, httpSpans };
+  const common = {
+    apiKey: provider.apiKey,
+    userAgent: `okta-8x8-telephony-hook/${VERSION}`,
+    httpSpans,
+    onAttempt: metrics.clientRequest,
+  };
   return {
     sms: createEightByEightSms({ ...provider.sms, ...common }),
     voice: provider.voice && createEightByEightVoice({ ...provider.voice, ...common }),

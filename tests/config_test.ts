@@ -39,9 +39,14 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
       nationalNumberRegion: undefined,
       metricsAuthorization: undefined,
       lookupAuthorization: undefined,
+      logLevel: "info",
+      trustProxy: false,
       telemetry: {
         disabled: false,
-        tracesEndpoint: undefined,
+        traces: { kind: "none" },
+        metrics: { kind: "none" },
+        metricExportIntervalMs: 60_000,
+        propagators: ["tracecontext", "baggage"],
         serviceName: undefined,
         resourceAttributes: {},
         sampler: "parentbased_always_on",
@@ -52,23 +57,80 @@ Deno.test("[config] no settings at all is the sandbox on 127.0.0.1:3000 with a g
 });
 
 Deno.test("[config] OpenTelemetry's standard variables", async (t) => {
-  await t.step("the generic endpoint gets the traces path", () => {
+  await t.step("the generic endpoint gets each signal's path, and protobuf is the default protocol", () => {
     const result = loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318/" }, generated);
-    assert.equal(result.ok && result.config.telemetry.tracesEndpoint, "http://127.0.0.1:4318/v1/traces");
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.telemetry.traces, {
+      kind: "otlp",
+      endpoint: "http://127.0.0.1:4318/v1/traces",
+      protocol: "http/protobuf",
+    });
+    assert.deepEqual(result.config.telemetry.metrics, {
+      kind: "otlp",
+      endpoint: "http://127.0.0.1:4318/v1/metrics",
+      protocol: "http/protobuf",
+    });
   });
-  await t.step("the traces endpoint is used as it is, and wins", () => {
+  await t.step("a signal's endpoint and protocol are used as they are, and win", () => {
     const result = loadConfig({
       OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://collector.example/otlp/traces",
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: "http/protobuf",
     }, generated);
-    assert.equal(
-      result.ok && result.config.telemetry.tracesEndpoint,
-      "https://collector.example/otlp/traces",
-    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.telemetry.traces, {
+      kind: "otlp",
+      endpoint: "https://collector.example/otlp/traces",
+      protocol: "http/json",
+    });
+    assert.deepEqual(result.config.telemetry.metrics, {
+      kind: "otlp",
+      endpoint: "http://127.0.0.1:4318/v1/metrics",
+      protocol: "http/protobuf",
+    });
+  });
+  await t.step("exporters, propagators, export interval and log level", () => {
+    const result = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+      OTEL_TRACES_EXPORTER: "console",
+      OTEL_METRICS_EXPORTER: "prometheus",
+      OTEL_METRIC_EXPORT_INTERVAL: "15000",
+      OTEL_PROPAGATORS: "tracecontext",
+      LOG_LEVEL: "WARN",
+      TRUST_PROXY: "true",
+    }, generated);
+    assert.ok(result.ok);
+    assert.deepEqual(result.config.telemetry.traces, { kind: "console" });
+    assert.deepEqual(result.config.telemetry.metrics, { kind: "none" });
+    assert.equal(result.config.telemetry.metricExportIntervalMs, 15_000);
+    assert.deepEqual(result.config.telemetry.propagators, ["tracecontext"]);
+    assert.equal(result.config.logLevel, "warn");
+    assert.equal(result.config.trustProxy, true);
+    const none = loadConfig({ OTEL_PROPAGATORS: "none", OTEL_TRACES_EXPORTER: "none" }, generated);
+    assert.ok(none.ok && none.config.telemetry.propagators.length === 0);
+  });
+  await t.step("gRPC, unknown exporters and propagators, and unknown levels are configuration errors", () => {
+    const result = loadConfig({
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+      OTEL_TRACES_EXPORTER: "zipkin",
+      OTEL_METRICS_EXPORTER: "statsd",
+      OTEL_PROPAGATORS: "tracecontext,b3",
+      LOG_LEVEL: "verbose",
+    }, generated);
+    assert.ok(!result.ok);
+    assert.deepEqual(result.problems.map((problem) => problem.split(" ")[0]).sort(), [
+      "LOG_LEVEL",
+      "OTEL_EXPORTER_OTLP_PROTOCOL",
+      "OTEL_METRICS_EXPORTER",
+      "OTEL_PROPAGATORS",
+      "OTEL_TRACES_EXPORTER",
+    ]);
+    assert.match(result.problems.join("\n"), /gRPC is not supported/);
   });
   await t.step("resource attributes, sampler and disabling", () => {
     const result = loadConfig({
-      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod,team=id%20ops",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=prod,team=id%20ops",
       OTEL_SERVICE_NAME: "otp-hook",
       OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
       OTEL_TRACES_SAMPLER_ARG: "0.25",
@@ -77,9 +139,12 @@ Deno.test("[config] OpenTelemetry's standard variables", async (t) => {
     assert.ok(result.ok);
     assert.deepEqual(result.config.telemetry, {
       disabled: true,
-      tracesEndpoint: undefined,
+      traces: { kind: "none" },
+      metrics: { kind: "none" },
+      metricExportIntervalMs: 60_000,
+      propagators: ["tracecontext", "baggage"],
       serviceName: "otp-hook",
-      resourceAttributes: { "deployment.environment": "prod", team: "id ops" },
+      resourceAttributes: { "deployment.environment.name": "prod", team: "id ops" },
       sampler: "parentbased_traceidratio",
       samplerRatio: 0.25,
     });

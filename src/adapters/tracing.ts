@@ -11,8 +11,13 @@ import {
   trace,
 } from "@opentelemetry/api";
 
+import { VERSION } from "../version.ts";
+
+/** The instrumentation scope of this service's spans and metrics. */
+export const INSTRUMENTATION_SCOPE = "okta-8x8-telephony-hook";
+
 /** The tracer every adapter uses; it follows whatever provider is registered, even if registered later. */
-export const tracer = trace.getTracer("okta-8x8-telephony-hook");
+export const tracer = trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
 
 /**
  * Who makes the HTTP SERVER and CLIENT spans. `service`: our adapters (with our SDK, or none). `runtime`: Deno's
@@ -45,6 +50,13 @@ export function runInSpan<T>(span: Span, parent: Context, work: () => Promise<T>
       span.end();
     }
   });
+}
+
+/** The active span's ids, for log lines; undefined outside a trace (and always with tracing off). */
+export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (spanContext === undefined || !isSpanContextValid(spanContext)) return undefined;
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
 
 /** Reads W3C trace headers from a `Headers` object. */

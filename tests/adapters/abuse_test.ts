@@ -4,6 +4,7 @@ import { createKvRateLimiter } from "../../src/adapters/outbound/deno_kv/rate_li
 import type { Environment } from "../../src/config.ts";
 import { oktaRequest, signInRequest } from "../support/okta_requests.ts";
 import { actionOf, startService, withService } from "../support/service.ts";
+import { seriesValue } from "../support/prometheus.ts";
 
 // A user's sign-in, not an Admin Console preview: the full rules apply.
 function signIn(changes: Record<string, unknown>, eventId: string): string {
@@ -80,8 +81,14 @@ Deno.test("[abuse] RATE_LIMIT_PER_NUMBER=3/10m: the 4th and 5th requests are ref
     assert.equal(other.status, "SUCCESSFUL");
     // Refusals are counted for operators, and logged with the masked number and the rule.
     const metrics = await service.metrics();
-    assert.match(metrics, /otp_deliveries_total\{channel="sms",outcome="failed",reason="rate_limited"\} 2/);
-    assert.match(metrics, /otp_deliveries_total\{channel="sms",outcome="delivered",reason=""\} 4/);
+    const count = (labels: Record<string, string>) => seriesValue(metrics, "otp_deliveries_total", labels);
+    assert.equal(
+      count({ channel: "sms", outcome: "failed", reason: "rate_limited", country_calling_code: "1" }),
+      2,
+    );
+    // Counted by destination country calling code: three to +1, one to +65.
+    assert.equal(count({ channel: "sms", outcome: "delivered", country_calling_code: "1" }), 3);
+    assert.equal(count({ channel: "sms", outcome: "delivered", country_calling_code: "65" }), 1);
     const refusals = service.logLines.filter((line) => line.includes(`"reason":"rate_limited"`));
     assert.equal(refusals.length, 2);
     for (const line of refusals) {

@@ -54,7 +54,7 @@ Deno.test("[hook] an unauthenticated request is answered before its body is read
     headers: { authorization: "wrong", "content-type": "application/json" },
     body,
   });
-  const response = await handler(request);
+  const response = await handler(request, { scheme: "http" });
   assert.equal(response.status, 401);
   assert.equal(pulls, 0);
   assert.equal(sms.sent.length, 0);

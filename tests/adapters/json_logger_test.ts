@@ -102,3 +102,23 @@ Deno.test("[json log] a reader that went away (broken pipe) ends the writing, ne
   assert.equal(writes, 1, "no write after the pipe broke");
   assert.equal(output.dropped, 2);
 });
+
+Deno.test("[json logger] LOG_LEVEL=warn writes error and warn lines only; each line carries the active trace's ids", () => {
+  const written: [string, string][] = [];
+  const under: { trace?: { trace_id: string; span_id: string } } = {};
+  const logger = createJsonLogger({
+    write: (line, level) => written.push([level, line]),
+    level: "warn",
+    traceContext: () => under.trace,
+  });
+  logger.info("hook", { outcome: "delivered" });
+  logger.warn("hook_refused", { status: 401 });
+  under.trace = { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7" };
+  logger.error("hook", { reason: "provider_auth_failed" });
+  assert.deepEqual(written.map(([level]) => level), ["warn", "error"]);
+  const [first, second] = written.map(([, line]) => JSON.parse(line));
+  assert.equal(first.trace_id, undefined);
+  assert.equal(second.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  assert.equal(second.span_id, "00f067aa0ba902b7");
+  assert.deepEqual(Object.keys(second).slice(0, 5), ["time", "level", "event", "trace_id", "span_id"]);
+});

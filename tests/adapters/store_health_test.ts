@@ -1,15 +1,18 @@
 // Store trouble is loud once and then counted: an outage under load is one line a minute and a metric.
 import assert from "node:assert/strict";
 import { createStoreHealth } from "../../src/adapters/outbound/store_health.ts";
-import { createDeliveryMetrics } from "../../src/adapters/inbound/http/metrics.ts";
+import { createOtelMetrics } from "../../src/adapters/outbound/opentelemetry/metrics.ts";
+import { startMetrics } from "../../src/adapters/outbound/opentelemetry/telemetry.ts";
 import { capturedLogger } from "../support/fakes.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
 import { actionOf, withService } from "../support/service.ts";
+import { seriesValue } from "../support/prometheus.ts";
 
 Deno.test("[store health] the first failure logs at error with its store, operation and error; then one line a minute", async () => {
   let clock = 0;
   const logger = capturedLogger();
-  const metrics = createDeliveryMetrics();
+  const pipeline = startMetrics();
+  const metrics = createOtelMetrics({ own: pipeline.meter }, "test");
   const health = createStoreHealth({ logger, count: metrics, now: () => clock });
   const problem = new TypeError("Value too large (max 65536 bytes)");
   for (let index = 0; index < 1_000; index++) {
@@ -31,9 +34,12 @@ Deno.test("[store health] the first failure logs at error with its store, operat
   assert.equal(events[0]!.message, "Value too large (max 65536 bytes)");
   assert.match(String(events[0]!.effect), /fail-open/);
 
-  const exposition = await (await metrics.route.handler(new Request("http://localhost/metrics"))).text();
-  assert.match(exposition, /^otp_store_failures_total\{store="rate_limits",operation="count"\} 1001$/m);
-  assert.match(exposition, /^otp_store_early_evictions_total\{store="replays"\} 1$/m);
+  const exposition = await pipeline.prometheusText();
+  assert.equal(
+    seriesValue(exposition, "otp_store_failures_total", { store: "rate_limits", operation: "count" }),
+    1001,
+  );
+  assert.equal(seriesValue(exposition, "otp_store_early_evictions_total", { store: "replays" }), 1);
 });
 
 Deno.test("[store health] a ledger that cannot be written costs the receipt join, is logged and counted, and the passcode still goes", () =>
@@ -54,5 +60,8 @@ Deno.test("[store health] a ledger that cannot be written costs the receipt join
     assert.equal(failure?.operation, "remember");
     assert.equal(failure?.level, "error");
     const metrics = await service.metrics();
-    assert.match(metrics, /^otp_store_failures_total\{store="ledger",operation="remember"\} 1$/m);
+    assert.equal(
+      seriesValue(metrics, "otp_store_failures_total", { store: "ledger", operation: "remember" }),
+      1,
+    );
   }));

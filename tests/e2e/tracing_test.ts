@@ -24,7 +24,7 @@ async function withRig(env: Record<string, string>, test: (rig: Rig) => Promise<
   const service = await startMain({
     ...liveEnvironment(fake, SECRET),
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=test",
+    OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=test",
     // Export every 50 ms so tests wait for spans, not for the default 5 s batch.
     OTEL_BSP_SCHEDULE_DELAY: "50",
     ...env,
@@ -115,7 +115,7 @@ Deno.test("[tracing] one hook request is one trace: SERVER → INTERNAL → CLIE
     assert.equal(client.attributes["eightbyeight.umid"], umid);
     assert.equal(server.resource["service.name"], "okta-8x8-telephony-hook");
     assert.match(String(server.resource["service.version"]), /^\d+\.\d+\.\d+/);
-    assert.equal(server.resource["deployment.environment"], "test");
+    assert.equal(server.resource["deployment.environment.name"], "test");
     assert.ok([server, internal, client].every((span) => span.statusCode !== 2));
   }));
 
@@ -192,7 +192,7 @@ Deno.test("[tracing] SIGTERM right after a request exits cleanly within seconds,
     const seconds = (performance.now() - started) / 1000;
     assert.equal(code, 0);
     assert.ok(seconds < 3, `stopping took ${seconds.toFixed(2)} s`);
-    assert.match(stdout, /"event":"stopped","spansFlushed":true/);
+    assert.match(stdout, /"event":"stopped","telemetryFlushed":true/);
     assert.ok(completeTrace(INCOMING_TRACE)(receiver.spans), "the request's spans were flushed on shutdown");
   }));
 
@@ -341,4 +341,70 @@ Deno.test("[tracing] an unauthenticated caller's traceparent is not continued: i
     assert.notEqual(server.traceId, INCOMING_TRACE);
     assert.equal(server.parentSpanId, undefined);
     assert.ok(receiver.spans.every((span) => span.traceId !== INCOMING_TRACE));
+  }));
+
+Deno.test("[telemetry] SDK mode over protobuf: log lines carry the SERVER span's trace id, spans follow the HTTP conventions, metrics arrive", () =>
+  withRig(
+    { OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf", OTEL_METRIC_EXPORT_INTERVAL: "1000" },
+    async ({ receiver, service, hook }) => {
+      await json(await hook(PREVIEW_SAMPLE_TEXT, { "user-agent": "Okta Telephony Hook" }));
+      await receiver.waitUntil((all) =>
+        all.spans.some((span) => span.kind === KIND.SERVER) &&
+        all.points.some((point) => point.metric === "http.server.request.duration")
+      );
+      assert.ok(receiver.contentTypes.get("/v1/traces")?.every((type) => type === "application/x-protobuf"));
+      assert.ok(receiver.contentTypes.get("/v1/metrics")?.every((type) => type === "application/x-protobuf"));
+      const server = receiver.spans.find((span) => span.kind === KIND.SERVER)!;
+      assert.deepEqual(
+        pick(server.attributes, [
+          "http.request.method",
+          "http.route",
+          "url.path",
+          "url.scheme",
+          "server.address",
+          "client.address",
+          "user_agent.original",
+          "http.response.status_code",
+        ]),
+        {
+          "http.request.method": "POST",
+          "http.route": "/telephony-hook",
+          "url.path": "/telephony-hook",
+          "url.scheme": "http",
+          "server.address": "127.0.0.1",
+          "client.address": "127.0.0.1",
+          "user_agent.original": "Okta Telephony Hook",
+          "http.response.status_code": 200,
+        },
+      );
+      assert.equal(server.resource["telemetry.sdk.name"], "opentelemetry");
+      assert.ok(server.resource["telemetry.sdk.language"]);
+      const histogram = receiver.points.find((point) =>
+        point.metric === "http.server.request.duration" &&
+        point.attributes["http.route"] === "/telephony-hook"
+      )!;
+      assert.equal(histogram.kind, "histogram");
+      assert.equal(histogram.unit, "s");
+      assert.equal(histogram.count, 1);
+      assert.equal(histogram.explicitBounds?.[0], 0.005);
+      assert.equal(histogram.scope?.name, "okta-8x8-telephony-hook");
+      assert.match(histogram.scope?.version ?? "", /^\d+\.\d+\.\d+/);
+      const { stdout } = await service.stop();
+      const line = JSON.parse(stdout.split("\n").find((text) => text.includes(`"event":"hook"`))!);
+      assert.equal(line.trace_id, server.traceId);
+      assert.equal(line.span_id, server.spanId);
+    },
+  ));
+
+Deno.test("[telemetry] runtime mode (OTEL_DENO=true, as on Deno Deploy): the hook's log line arrives as a log record of its trace", () =>
+  withRig({ OTEL_DENO: "true" }, async ({ receiver, service, hook }) => {
+    await json(
+      await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
+    );
+    await service.stop(); // the runtime exports what it holds, and waits for the answer, before it exits
+    const record = receiver.logs.find((log) => String(log.body).includes(`"event":"hook"`));
+    assert.ok(record, "the hook's line reached the collector as a log record");
+    assert.equal(record.traceId, INCOMING_TRACE);
+    assert.equal(JSON.parse(String(record.body)).trace_id, INCOMING_TRACE);
+    assert.equal(record.severityText.toLowerCase(), "info");
   }));

@@ -28,6 +28,8 @@ export interface ServiceSetup {
   readonly replays?: ReplayStore;
   readonly limiter?: RateLimiter;
   readonly ledger?: DeliveryLedger;
+  /** A Deno KV database for the stores, as `REPLAY_STORE=kv` gives the service. */
+  readonly kv?: Deno.Kv;
   /** A fake 8x8 to share with another service instance; the service closes it only if it made it. */
   readonly fake?: Fake8x8;
   /** Turns 8x8 voice on, with the fake's voice subaccount. */
@@ -70,6 +72,9 @@ export function startService(setup: ServiceSetup = {}): RunningService {
       replays: setup.replays,
       limiter: setup.limiter,
       ledger: setup.ledger,
+      kv: setup.kv,
+      // Every probe runs the checks, so a test sees a change at once (the cache has its own test).
+      readinessCacheMs: 0,
     }),
   );
   const url = `http://127.0.0.1:${server.addr.port}`;

@@ -120,7 +120,7 @@ export function createReceiptWebhook(deps: ReceiptWebhookDeps): (request: Reques
       span.setStatus({ code: SpanStatusCode.ERROR, message: status.state });
     }
     span.end();
-    deps.metrics?.recordReceipt(status.state, record.countryCallingCode);
+    deps.metrics?.receipt(status.state, record.countryCallingCode);
     deps.logger.info("delivery_receipt", {
       eventId: record.eventId,
       umid: record.transactionId,

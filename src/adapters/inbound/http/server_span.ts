@@ -1,6 +1,13 @@
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import { headersGetter, type HttpSpans, runInSpan, tracer } from "../../tracing.ts";
-import type { Route } from "./router.ts";
+import { type Client, pathnameOf, type Route } from "./router.ts";
 
 /** Whether a request's headers prove it comes from the route's real caller. */
 export type TrustsCaller = (headers: Headers) => boolean | Promise<boolean>;
@@ -16,31 +23,51 @@ export function traceRoute(route: Route, httpSpans: HttpSpans, trusts?: TrustsCa
   if (httpSpans === "runtime") {
     return {
       ...route,
-      handler(request) {
+      handler(request, client) {
         const span = trace.getActiveSpan();
         span?.updateName(name);
         span?.setAttribute("http.route", route.path);
-        return route.handler(request);
+        return route.handler(request, client);
       },
     };
   }
   return {
     ...route,
-    async handler(request) {
+    async handler(request, client) {
       const trusted = trusts === undefined || await trusts(request.headers);
       const parent = trusted
         ? propagation.extract(ROOT_CONTEXT, request.headers, headersGetter)
         : ROOT_CONTEXT;
       const span = tracer.startSpan(name, {
         kind: SpanKind.SERVER,
-        attributes: { "http.request.method": request.method, "http.route": route.path, "url.scheme": "http" },
+        attributes: serverAttributes(request, client, route.path),
       }, parent);
       return runInSpan(span, parent, async () => {
-        const response = await route.handler(request);
+        const response = await route.handler(request, client);
         span.setAttribute("http.response.status_code", response.status);
         if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         return response;
       });
     },
   };
+}
+
+// The HTTP server conventions' attributes that Deno exposes. `network.protocol.version` is not among them:
+// `Deno.serve` does not tell a handler whether the request came over HTTP/1.1 or HTTP/2.
+function serverAttributes(request: Request, client: Client, route: string): Attributes {
+  const attributes: Attributes = {
+    "http.request.method": request.method,
+    "http.route": route,
+    "url.path": pathnameOf(request.url),
+    "url.scheme": client.scheme,
+  };
+  const host = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(request.headers.get("host") ?? "");
+  if (host?.[1]) {
+    attributes["server.address"] = host[1].replace(/^\[|\]$/g, "");
+    attributes["server.port"] = host[2] ? Number(host[2]) : client.scheme === "https" ? 443 : 80;
+  }
+  if (client.address !== undefined) attributes["client.address"] = client.address;
+  const userAgent = request.headers.get("user-agent");
+  if (userAgent !== null) attributes["user_agent.original"] = userAgent.slice(0, 256);
+  return attributes;
 }

@@ -20,6 +20,8 @@ export interface IssuerKeys {
   readonly getKey: JWTVerifyGetKey;
   /** Fetches the keys now; true when they were fetched. */
   load(): Promise<boolean>;
+  /** True once keys were fetched: they keep serving through a later outage. */
+  hasKeys(): boolean;
 }
 
 /** Thrown when no key was ever fetched: the issuer's key endpoint is unreachable, not the token at fault. */
@@ -69,6 +71,7 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
 
   return {
     load: refresh,
+    hasKeys: () => local !== undefined,
     async getKey(header, token) {
       if (local === undefined && !(await refresh())) throw new KeysUnavailable("no signing keys yet");
       if (now() - fetchedAt > options.maxAgeMs) void refresh();

@@ -27,6 +27,8 @@ export interface OAuthBearerOptions {
 /** The authenticator, plus `ready`, which settles once the issuer's keys were fetched (or could not be). */
 export interface OAuthBearerAuth extends HookAuthenticator {
   readonly ready: Promise<void>;
+  /** True once the issuer's keys were fetched; while false, asks for them again (the cooldown permitting). */
+  hasKeys(): boolean;
 }
 
 /**
@@ -64,8 +66,16 @@ export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerA
     else options.onDiscovery?.({ ok: false, jwksUri, detail: "keys not fetched" });
   });
 
+  let loadedKeys: { hasKeys(): boolean; load(): Promise<boolean> } | undefined;
+  void discovered.then(({ keys }) => (loadedKeys = keys));
+
   return {
     ready,
+    hasKeys() {
+      if (loadedKeys?.hasKeys()) return true;
+      void loadedKeys?.load();
+      return false;
+    },
     async verify(headers: Headers): Promise<AuthDecision> {
       // RFC 9110: the scheme is case-insensitive.
       const match = /^Bearer +([\w-]+\.[\w-]*\.[\w-]*)$/i.exec(headers.get("authorization") ?? "");

@@ -1,11 +1,13 @@
 import { trace } from "@opentelemetry/api";
 import type { Deadline, DeliveryLedger, OnceDeliveryPorts } from "../../../domain/ports.ts";
+import type { Delivery } from "../../../domain/delivery.ts";
 import type { SentRecord } from "../../../domain/receipts.ts";
 import { traceParentOf } from "../../tracing.ts";
 import type { Logger } from "../../outbound/json_log/json_logger.ts";
 import { readJson } from "../http/body.ts";
 import { startDeadline } from "../http/deadline.ts";
 import type { DeliveryMetrics } from "../http/metrics.ts";
+import type { Client, Handler } from "../http/router.ts";
 import {
   type ErrorCause,
   errorResponse,
@@ -51,21 +53,31 @@ const DEFAULT_BUDGET_MS = 2_500;
  * The telephony hook endpoint: authenticate, validate, deliver, answer. Every delivery outcome is a 200
  * with a valid Okta command; only requests that are not Okta's or cannot be read get a 4xx.
  */
-export function createTelephonyHookHandler(deps: HookDeps): (request: Request) => Promise<Response> {
+export function createTelephonyHookHandler(deps: HookDeps): Handler {
   const now = deps.now ?? (() => performance.now());
   const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
-  const refuse = ({ status, code, summary, causes, detail }: Omit<Refusal, "ok">, started: number) => {
-    deps.logger.warn("hook_refused", { status, reason: code, detail, durationMs: elapsed(now, started) });
+  const refuse = (
+    { status, code, summary, causes, detail }: Omit<Refusal, "ok">,
+    started: number,
+    client: Client,
+  ) => {
+    deps.logger.warn("hook_refused", {
+      status,
+      reason: code,
+      detail,
+      client: client.address,
+      durationMs: elapsed(now, started),
+    });
     // A body still arriving would keep the connection busy: close it with the answer.
     const headers = status === 408 ? { connection: "close" } : undefined;
     return errorResponse(status, code, summary, { causes, headers });
   };
 
-  return async (request) => {
+  return async (request, client) => {
     const started = now();
     const deadline = startDeadline(budgetMs, now);
     try {
-      return await handle(request, started, deadline);
+      return await handle(request, client, started, deadline);
     } finally {
       deadline.dispose();
     }
@@ -80,7 +92,12 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
     }
   }
 
-  async function handle(request: Request, started: number, deadline: Deadline): Promise<Response> {
+  async function handle(
+    request: Request,
+    client: Client,
+    started: number,
+    deadline: Deadline,
+  ): Promise<Response> {
     const auth = await deps.authenticator.verify(request.headers);
     if (!auth.ok) {
       const refusal: Omit<Refusal, "ok"> = {
@@ -89,10 +106,10 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
         summary: "Missing or wrong credentials",
         detail: auth.reason,
       };
-      return refuse(refusal, started);
+      return refuse(refusal, started, client);
     }
     const parsed = await readHookRequest(request, deadline.signal);
-    if (!parsed.ok) return refuse(parsed, started);
+    if (!parsed.ok) return refuse(parsed, started, client);
 
     const { event, request: otpRequest } = parsed;
     const serverSpan = trace.getActiveSpan();
@@ -114,8 +131,14 @@ export function createTelephonyHookHandler(deps: HookDeps): (request: Request) =
       });
     }
     const reason = delivery.outcome === "delivered" ? undefined : delivery.reason;
-    deps.metrics?.record(otpRequest.channel, delivery.outcome, reason);
-    deps.logger.info("hook", {
+    deps.metrics?.delivery({
+      channel: otpRequest.channel,
+      outcome: delivery.outcome,
+      reason,
+      countryCallingCode,
+      replayed: replayed === true,
+    });
+    deps.logger[levelOf(delivery)]("hook", {
       eventId: event.eventId,
       requestType: event.requestType,
       channel: otpRequest.channel,
@@ -155,6 +178,24 @@ async function readHookRequest(
   const summary = "The body is not a telephony hook request";
   return { ok: false, status: 400, code: "invalid_request", summary, causes: parsed.problems };
 }
+
+// By what an operator must do: `error` when only a human can fix it (8x8 refusing our key or settings, 8x8
+// unreachable after every retry), `warn` for refusals of this one request, `info` for a passcode on its way.
+function levelOf(delivery: Delivery): "info" | "warn" | "error" {
+  if (delivery.outcome === "delivered") return "info";
+  return NEEDS_A_HUMAN.has(delivery.reason) ? "error" : "warn";
+}
+
+const NEEDS_A_HUMAN = new Set<string>([
+  "provider_auth_failed",
+  "provider_misconfigured",
+  "provider_unavailable",
+  "channel_not_configured",
+  "timeout",
+  "network_error",
+  "gateway_error",
+  "unreadable_response",
+]);
 
 function elapsed(now: () => number, started: number): number {
   return Math.round(now() - started);

@@ -42,6 +42,18 @@ export interface ClientOptions {
   readonly retry?: RetryOptions;
   /** Names the span (when Deno's runtime owns the CLIENT span) and the attribute holding 8x8's id. */
   readonly operation: { readonly name: string; readonly idAttribute: string };
+  /** Told of every attempt, with how long it took: the client duration histogram. */
+  readonly onAttempt?: (attempt: AttemptRecord, seconds: number) => void;
+}
+
+/** One attempt as the HTTP client conventions describe it. */
+export interface AttemptRecord {
+  readonly method: string;
+  readonly serverAddress: string;
+  readonly serverPort: number;
+  readonly status?: number;
+  /** The outcome's reason when the attempt did not deliver. */
+  readonly errorType?: string;
 }
 
 /** Posts one JSON body to an 8x8 API and classifies the answer, retrying only when that cannot double a send. */
@@ -66,10 +78,11 @@ export function createEightByEightClient(options: ClientOptions): Post {
   const ownSpan = (options.httpSpans ?? "service") === "service";
   const { hostname, port, protocol } = new URL(options.url);
   const spanName = ownSpan ? "POST" : options.operation.name;
+  const serverPort = Number(port) || (protocol === "https:" ? 443 : 80);
   const spanAttributes = {
     "http.request.method": "POST",
     "server.address": hostname,
-    "server.port": Number(port) || (protocol === "https:" ? 443 : 80),
+    "server.port": serverPort,
     "url.full": options.url,
   };
   const retry = {
@@ -80,7 +93,13 @@ export function createEightByEightClient(options: ClientOptions): Post {
     sleep: options.retry?.sleep ?? sleep,
   };
 
-  async function post(body: string, span: Span, signal: AbortSignal, classify: ClassifyResponse) {
+  async function post(
+    body: string,
+    span: Span,
+    signal: AbortSignal,
+    classify: ClassifyResponse,
+    answer: { status?: number },
+  ) {
     let response: Response;
     let text: string;
     try {
@@ -95,6 +114,7 @@ export function createEightByEightClient(options: ClientOptions): Post {
         redirect: "manual",
         client: ONE_REQUEST_PER_CONNECTION,
       } as RequestInit);
+      answer.status = response.status;
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
         return redirectRefused(response, span);
@@ -133,8 +153,18 @@ export function createEightByEightClient(options: ClientOptions): Post {
     const kind = ownSpan ? SpanKind.CLIENT : SpanKind.INTERNAL;
     const span = tracer.startSpan(spanName, { kind, attributes });
     return runInSpan(span, context.active(), async () => {
-      const classified = await post(body, span, signal, classify);
+      const started = performance.now();
+      const answer: { status?: number } = {};
+      const classified = await post(body, span, signal, classify, answer);
       recordOnSpan(span, classified.delivery, options.operation.idAttribute);
+      const { delivery } = classified;
+      options.onAttempt?.({
+        method: "POST",
+        serverAddress: hostname,
+        serverPort,
+        status: answer.status,
+        errorType: delivery.outcome === "delivered" ? undefined : delivery.reason,
+      }, (performance.now() - started) / 1000);
       return classified;
     });
   }

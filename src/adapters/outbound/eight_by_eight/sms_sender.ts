@@ -2,7 +2,7 @@ import type { Delivery } from "../../../domain/delivery.ts";
 import type { Deadline, SmsMessage, SmsSender } from "../../../domain/ports.ts";
 import type { HttpSpans } from "../../tracing.ts";
 import { classifySmsResponse, EIGHT_BY_EIGHT } from "./classify.ts";
-import { createEightByEightClient, type RetryOptions, subaccountUrl } from "./client.ts";
+import { type ClientOptions, createEightByEightClient, type RetryOptions, subaccountUrl } from "./client.ts";
 
 export { EIGHT_BY_EIGHT };
 export type { RetryOptions };
@@ -19,6 +19,8 @@ export interface EightByEightSmsOptions {
   readonly fetch?: typeof fetch;
   readonly httpSpans?: HttpSpans;
   readonly retry?: RetryOptions;
+  /** Told of every attempt and its duration. */
+  readonly onAttempt?: ClientOptions["onAttempt"];
 }
 
 /**

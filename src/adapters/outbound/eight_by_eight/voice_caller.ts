@@ -9,7 +9,7 @@ import {
   parseJsonObject,
   unknown,
 } from "./classify.ts";
-import { createEightByEightClient, type RetryOptions, subaccountUrl } from "./client.ts";
+import { type ClientOptions, createEightByEightClient, type RetryOptions, subaccountUrl } from "./client.ts";
 import { voiceProfileFor, voiceText } from "./voice_script.ts";
 
 /** Settings for `createEightByEightVoice`. */
@@ -27,6 +27,8 @@ export interface EightByEightVoiceOptions {
   readonly fetch?: typeof fetch;
   readonly httpSpans?: HttpSpans;
   readonly retry?: RetryOptions;
+  /** Told of every attempt and its duration. */
+  readonly onAttempt?: ClientOptions["onAttempt"];
 }
 
 /**

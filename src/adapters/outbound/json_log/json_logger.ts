@@ -8,20 +8,55 @@ export interface Logger {
   error(event: string, fields?: LogFields): void;
 }
 
-/** Settings for `createJsonLogger`. */
-export interface JsonLoggerOptions {
-  /** Receives each finished line; defaults to standard output. */
-  readonly write?: (line: string) => void;
-  readonly now?: () => Date;
+/** Log levels, most severe first. */
+export type Level = "error" | "warn" | "info";
+
+/** The trace a line was written under, as OpenTelemetry names it for logs outside OTLP. */
+export interface TraceContext {
+  readonly trace_id: string;
+  readonly span_id: string;
 }
 
-/** Writes `{"time","level","event",...fields}` lines, the shape log shippers parse without configuration. */
+/** Settings for `createJsonLogger`. */
+export interface JsonLoggerOptions {
+  /** Receives each finished line with its level; defaults to the console method of that level. */
+  readonly write?: (line: string, level: Level) => void;
+  readonly now?: () => Date;
+  /** The least severe level written; default `info` (everything). */
+  readonly level?: Level;
+  /** The active trace, if any: its ids go on every line written under it. */
+  readonly traceContext?: () => TraceContext | undefined;
+}
+
+const SEVERITY: Readonly<Record<Level, number>> = { error: 0, warn: 1, info: 2 };
+const ignore = () => {};
+
+/**
+ * Writes `{"time","level","event","trace_id","span_id",...fields}` lines, the shape log shippers parse without
+ * configuration; lines below the configured level cost nothing.
+ */
 export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
-  const write = options.write ?? ((line: string) => console.log(line));
+  const write = options.write ?? writeToConsole;
   const now = options.now ?? (() => new Date());
-  const log = (level: string) => (event: string, fields: LogFields = {}) =>
-    write(JSON.stringify({ time: now().toISOString(), level, event, ...fields }));
+  const least = SEVERITY[options.level ?? "info"];
+  const traceContext = options.traceContext ?? (() => undefined);
+  const log = (level: Level) =>
+    SEVERITY[level] > least ? ignore : (event: string, fields: LogFields = {}) =>
+      write(
+        JSON.stringify({ time: now().toISOString(), level, event, ...traceContext(), ...fields }),
+        level,
+      );
   return { info: log("info"), warn: log("warn"), error: log("error") };
+}
+
+/**
+ * The console method of each level. Deno's runtime OpenTelemetry (and so Deno Deploy) captures the console
+ * API, with the level as the record's severity and the active span as its trace context.
+ */
+export function writeToConsole(line: string, level: Level): void {
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
 }
 
 /** Lines gathered for one write. */
