@@ -205,7 +205,7 @@ Deno.test("[tracing] no endpoint, or OTEL_SDK_DISABLED: tracing is off and says 
     const service = await startMain(env);
     const { stdout, stderr } = await service.stop();
     assert.match(stdout, /"event":"tracing","mode":"off"/);
-    assert.doesNotMatch(stdout + stderr, /tracing_problem|ECONNREFUSED/);
+    assert.doesNotMatch(stdout + stderr, /telemetry_problem|ECONNREFUSED/);
   }
 });
 

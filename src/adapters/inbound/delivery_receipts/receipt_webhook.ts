@@ -7,6 +7,7 @@ import { spanContextOf, tracer } from "../../tracing.ts";
 import { readJson } from "../http/body.ts";
 import { errorResponse, jsonResponse } from "../http/json_response.ts";
 import type { DeliveryMetrics } from "../http/metrics.ts";
+import type { Handler } from "../http/router.ts";
 import { sameInConstantTime } from "../okta_auth/header_secret.ts";
 
 /** What the receipt webhook needs. */
@@ -56,11 +57,11 @@ const receiptSchema = z.object({
  * because those retries arrive. A new receipt is logged once, counted, and traced as a span linked to the hook
  * request that sent the SMS, so Jaeger shows the carrier's verdict next to the send.
  */
-export function createReceiptWebhook(deps: ReceiptWebhookDeps): (request: Request) => Promise<Response> {
+export function createReceiptWebhook(deps: ReceiptWebhookDeps): Handler {
   const now = deps.now ?? Date.now;
-  return async (request) => {
+  return async (request, client) => {
     if (!sameInConstantTime(request.headers.get("authorization") ?? "", deps.authorization)) {
-      deps.logger.warn("receipt_refused", { status: 401, reason: "unauthorized" });
+      deps.logger.warn("receipt_refused", { status: 401, reason: "unauthorized", client: client.address });
       return errorResponse(401, "unauthorized", "Missing or wrong credentials");
     }
     const read = await readJson(request, MAX_BODY_BYTES);

@@ -5,6 +5,8 @@ export interface DeliveryCount {
   readonly channel: string;
   readonly outcome: string;
   readonly reason?: string;
+  /** The abuse rule that refused, e.g. `per_number`; absent for everything else. */
+  readonly rule?: string;
   /** The destination's country calling code, e.g. `+65`; absent when the number could not be read. */
   readonly countryCallingCode?: string;
   /** Answered from an earlier delivery of the same eventId: counted apart, since nothing was sent. */

@@ -135,6 +135,7 @@ export function createTelephonyHookHandler(deps: HookDeps): Handler {
       channel: otpRequest.channel,
       outcome: delivery.outcome,
       reason,
+      rule: delivery.metadata.rule,
       countryCallingCode,
       replayed: replayed === true,
     });

@@ -52,6 +52,7 @@ export function createOtelMetrics(
     delivery(count: DeliveryCount) {
       const attributes: Attributes = { channel: count.channel, outcome: count.outcome };
       if (count.reason !== undefined) attributes.reason = count.reason;
+      if (count.rule !== undefined) attributes.rule = count.rule;
       if (count.countryCallingCode !== undefined) attributes.country_calling_code = count.countryCallingCode;
       add((instruments) => count.replayed ? instruments.replays : instruments.deliveries, attributes);
     },
