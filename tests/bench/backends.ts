@@ -5,7 +5,10 @@ import { startFake8x8 } from "../fakes/fake_8x8.ts";
 const fake = startFake8x8();
 const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
   await request.arrayBuffer();
-  return Response.json({ partialSuccess: {} });
+  // An empty answer is a full success in OTLP's protobuf encoding; JSON exporters get JSON.
+  return request.headers.get("content-type")?.startsWith("application/x-protobuf")
+    ? new Response(new Uint8Array(), { headers: { "content-type": "application/x-protobuf" } })
+    : Response.json({ partialSuccess: {} });
 });
 console.log(JSON.stringify({
   eightByEight: fake.url,

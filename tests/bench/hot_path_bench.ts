@@ -5,6 +5,8 @@ import { createHeaderSecretAuth } from "../../src/adapters/inbound/okta_auth/hea
 import { parseOktaRequest } from "../../src/adapters/inbound/okta_hook/okta_request.ts";
 import { toOktaResponse } from "../../src/adapters/inbound/okta_hook/okta_response.ts";
 import { createJsonLogger } from "../../src/adapters/outbound/json_log/json_logger.ts";
+import { createOtelMetrics } from "../../src/adapters/outbound/opentelemetry/metrics.ts";
+import { startMetrics } from "../../src/adapters/outbound/opentelemetry/telemetry.ts";
 import { createMemoryRateLimiter } from "../../src/adapters/outbound/memory/rate_limiter.ts";
 import { createMemoryReplayStore } from "../../src/adapters/outbound/memory/replay_store.ts";
 import { createLibphonenumberParser } from "../../src/adapters/outbound/phone_numbers/libphonenumber.ts";
@@ -27,6 +29,10 @@ const delivery: Delivery = {
   metadata: { status: "QUEUED", encoding: "GSM7" },
 };
 const logger = createJsonLogger({ write: () => {} });
+const traceIds = { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7" };
+const tracedLogger = createJsonLogger({ write: () => {}, traceContext: () => traceIds });
+const metrics = createOtelMetrics({ own: startMetrics().meter }, "bench");
+const COUNTRIES = Array.from({ length: 20 }, (_, index) => String(index + 30));
 const limiter = createMemoryRateLimiter();
 const replays = createMemoryReplayStore();
 let counter = 0;
@@ -57,6 +63,29 @@ Deno.bench("map: toOktaResponse and JSON.stringify", { group: "hot path" }, () =
 Deno.bench("log: one hook line, formatted", { group: "hot path" }, () => {
   logger.info("hook", { eventId: "bench-event", channel: "sms", destination: "+1******2671", durationMs: 3 });
 });
+Deno.bench("log: one hook line with the active trace's ids", { group: "hot path" }, () => {
+  tracedLogger.info("hook", {
+    eventId: "bench-event",
+    channel: "sms",
+    destination: "+1******2671",
+    durationMs: 3,
+  });
+});
+// What the metrics record for one delivered SMS: the server and client histograms and the outcome counter, over
+// 20 destination countries so the attribute sets are not all one.
+Deno.bench(
+  "metrics: one request's records (server + 8x8 histograms, outcome counter)",
+  { group: "hot path" },
+  () => {
+    const country = COUNTRIES[counter++ % COUNTRIES.length]!;
+    metrics.serverRequest({ method: "POST", route: "/telephony-hook", status: 200, scheme: "http" }, 0.012);
+    metrics.clientRequest(
+      { method: "POST", serverAddress: "sms.8x8.com", serverPort: 443, status: 200 },
+      0.009,
+    );
+    metrics.delivery({ channel: "sms", outcome: "delivered", countryCallingCode: country, replayed: false });
+  },
+);
 Deno.bench(
   "trace: a span with attributes (no SDK registered: the API's no-op)",
   { group: "hot path" },

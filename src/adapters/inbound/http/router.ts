@@ -99,20 +99,42 @@ export function healthRoute(details: Readonly<Record<string, string>>): Route {
 /**
  * The caller as the socket shows it, or, behind a trusted proxy, as the proxy says: the last `X-Forwarded-For`
  * entry is the one the proxy itself added (earlier ones are whatever the caller sent), and `X-Forwarded-Proto`
- * says whether the caller used TLS.
+ * says whether the caller used TLS. Read only when asked: a delivery with tracing off never needs it.
  */
 export function clientOf(request: Request, info: Deno.ServeHandlerInfo, trustProxy: boolean): Client {
-  const peer = info.remoteAddr.transport === "tcp" || info.remoteAddr.transport === "udp"
-    ? info.remoteAddr.hostname
-    : undefined;
-  if (!trustProxy) return { address: peer, scheme: "http" };
-  const forwardedFor = request.headers.get("x-forwarded-for");
-  const last = forwardedFor?.slice(forwardedFor.lastIndexOf(",") + 1).trim();
-  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
-  return {
-    address: last ? last.slice(0, 64) : peer,
-    scheme: proto === "https" ? "https" : "http",
-  };
+  return new RequestClient(request, info, trustProxy);
+}
+
+class RequestClient implements Client {
+  #address?: string | null;
+  #scheme?: "http" | "https";
+  constructor(
+    private readonly request: Request,
+    private readonly info: Deno.ServeHandlerInfo,
+    private readonly trustProxy: boolean,
+  ) {}
+
+  get address(): string | undefined {
+    if (this.#address === undefined) {
+      const forwardedFor = this.trustProxy ? this.request.headers.get("x-forwarded-for") : null;
+      const last = forwardedFor?.slice(forwardedFor.lastIndexOf(",") + 1).trim();
+      const peer = this.info.remoteAddr;
+      this.#address = last
+        ? last.slice(0, 64)
+        : peer.transport === "tcp" || peer.transport === "udp"
+        ? peer.hostname
+        : null;
+    }
+    return this.#address ?? undefined;
+  }
+
+  get scheme(): "http" | "https" {
+    if (this.#scheme === undefined) {
+      const proto = this.trustProxy ? this.request.headers.get("x-forwarded-proto") : null;
+      this.#scheme = proto?.split(",")[0]?.trim().toLowerCase() === "https" ? "https" : "http";
+    }
+    return this.#scheme;
+  }
 }
 
 // Deno hands handlers absolute URLs; slicing is much cheaper than building a URL object per request.

@@ -38,10 +38,12 @@ export function traceRoute(route: Route, httpSpans: HttpSpans, trusts?: TrustsCa
       const parent = trusted
         ? propagation.extract(ROOT_CONTEXT, request.headers, headersGetter)
         : ROOT_CONTEXT;
+      // The attributes a sampler may look at go in at the start; the rest only when the span is recorded.
       const span = tracer.startSpan(name, {
         kind: SpanKind.SERVER,
-        attributes: serverAttributes(request, client, route.path),
+        attributes: { "http.request.method": request.method, "http.route": route.path },
       }, parent);
+      if (span.isRecording()) span.setAttributes(serverAttributes(request, client));
       return runInSpan(span, parent, async () => {
         const response = await route.handler(request, client);
         span.setAttribute("http.response.status_code", response.status);
@@ -54,10 +56,8 @@ export function traceRoute(route: Route, httpSpans: HttpSpans, trusts?: TrustsCa
 
 // The HTTP server conventions' attributes that Deno exposes. `network.protocol.version` is not among them:
 // `Deno.serve` does not tell a handler whether the request came over HTTP/1.1 or HTTP/2.
-function serverAttributes(request: Request, client: Client, route: string): Attributes {
+function serverAttributes(request: Request, client: Client): Attributes {
   const attributes: Attributes = {
-    "http.request.method": request.method,
-    "http.route": route,
     "url.path": pathnameOf(request.url),
     "url.scheme": client.scheme,
   };
