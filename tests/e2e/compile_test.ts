@@ -19,7 +19,7 @@ if (!HAS_DENORT) {
 }
 
 function permissionFlags(task: string): string[] {
-  return task.split(" ").filter((word) => /^--(allow|deny)-/.test(word));
+  return task.split(" ").filter((word) => /^(--(allow|deny)-|-P=)/.test(word));
 }
 
 function exists(path: string): boolean {

@@ -6,16 +6,15 @@ import { oktaRequest } from "../support/okta_requests.ts";
 import { liveEnvironment, type ServiceProcess, START_FLAGS, startMain } from "../support/subprocess.ts";
 
 const SECRET = "shared-kv-okta-secret-0123";
+const STATE = new URL("../../.state", import.meta.url).pathname;
 
 Deno.test("[shared kv] 10 copies of one eventId across two processes on one KV file: one SMS, ten identical answers", async () => {
   const fake = startFake8x8();
-  const folder = await Deno.makeTempDir({ prefix: "shared-kv-" });
-  const env = {
-    ...liveEnvironment(fake, SECRET),
-    REPLAY_STORE: "kv",
-    KV_URL: `${folder}/hook.sqlite`,
-  };
-  const flags = [...START_FLAGS, `--allow-read=${folder}`, `--allow-write=${folder}`];
+  // The state folder the permission set of `deno task start` and the binary allows: no flag added.
+  await Deno.mkdir(STATE, { recursive: true });
+  const kvFile = `${STATE}/shared-kv-${crypto.randomUUID()}.sqlite3`;
+  const env = { ...liveEnvironment(fake, SECRET), REPLAY_STORE: "kv", KV_URL: kvFile };
+  const flags = START_FLAGS;
   const services: ServiceProcess[] = [];
   try {
     services.push(await startMain(env, flags), await startMain(env, flags));
@@ -39,7 +38,7 @@ Deno.test("[shared kv] 10 copies of one eventId across two processes on one KV f
   } finally {
     const logs = await Promise.all(services.map((service) => service.stop()));
     await fake.close();
-    await Deno.remove(folder, { recursive: true });
+    for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(kvFile + suffix).catch(() => {});
     for (const { stdout } of logs) assert.doesNotMatch(stdout, /store_failed|duplicate_in_flight/);
   }
 });
