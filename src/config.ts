@@ -316,7 +316,7 @@ const schema = z.object({
   DELIVERY_LOOKUP_AUTH: secret.optional(),
   EIGHTBYEIGHT_DLR_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /8x8/delivery-receipts")
     .default("/8x8/delivery-receipts"),
-  REPLAY_STORE: z.enum(["memory", "kv"]).default("memory"),
+  REPLAY_STORE: z.enum(["memory", "kv"]).optional(),
   NATIONAL_NUMBER_REGION: z.string().transform((code) => code.trim().toUpperCase())
     .refine((code) => /^[A-Z]{2}$/.test(code), "must be an ISO country code, e.g. US").optional(),
   ALLOWED_COUNTRIES: countryList.optional(),
@@ -497,7 +497,11 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
       receipts: values.EIGHTBYEIGHT_DLR_AUTH === undefined
         ? undefined
         : { path: values.EIGHTBYEIGHT_DLR_PATH, authorization: values.EIGHTBYEIGHT_DLR_AUTH },
-      replays: values.REPLAY_STORE === "kv" ? { kind: "kv", url: values.KV_URL } : { kind: "memory" },
+      // Deno Deploy runs several instances: their stores must be shared, and the app's KV database is the one
+      // `Deno.openKv()` opens there.
+      replays: (values.REPLAY_STORE ?? (onDeploy ? "kv" : "memory")) === "kv"
+        ? { kind: "kv", url: values.KV_URL }
+        : { kind: "memory" },
       storeMemoryBytes: values.STORE_MEMORY_MB === undefined
         ? undefined
         : values.STORE_MEMORY_MB * 1024 * 1024,

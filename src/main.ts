@@ -54,11 +54,33 @@ import type { DeliveryLedger, RateLimiter, ReplayStore, SmsSender, VoiceCaller }
 const FLUSH_TIMEOUT_MS = 1_800;
 const LOG_DRAIN_TIMEOUT_MS = 300;
 
+const USAGE = `okta-8x8-telephony-hook ${VERSION}: Okta's telephony inline hook, sending one-time passcodes
+through 8x8's SMS and Voice Messaging APIs.
+
+Usage: okta-8x8-telephony-hook [--help | --version | --healthcheck]
+       deno task start
+
+With no option it serves the hook. Settings come from environment variables (\`deno task start\` also reads
+.env); .env.example lists every one, and without 8x8 settings it runs as a sandbox on 127.0.0.1:3000.
+
+Options:
+  --help         print this and exit
+  --version      print the version and exit
+  --healthcheck  ask the running service's /healthz on 127.0.0.1:$PORT; exit 0 when it answers ok
+`;
+
 if (import.meta.main) {
-  if (Deno.args.includes("--version")) {
+  const [option, ...rest] = Deno.args;
+  if (option === "--help" || option === "-h") {
+    console.log(USAGE);
+  } else if (option === "--version") {
     console.log(VERSION);
-  } else if (Deno.args.includes("--healthcheck")) {
+  } else if (option === "--healthcheck" && rest.length === 0) {
     Deno.exit(await healthcheck());
+  } else if (option !== undefined) {
+    // A typo must not start a server that looks like it took the option.
+    console.error(`Unknown option: ${Deno.args.join(" ")}\n\n${USAGE}`);
+    Deno.exit(2);
   } else {
     await start();
   }

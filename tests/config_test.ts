@@ -426,12 +426,21 @@ Deno.test("[config] the sandbox is never reachable from elsewhere by accident", 
 });
 
 Deno.test("[config] Deno Deploy is recognised by what it sets, not by DENO_DEPLOY alone", async (t) => {
-  await t.step("DENO_DEPLOY and DENO_DEPLOYMENT_ID together: the platform picks the address", () => {
-    const result = loadConfig({ ...LIVE, DENO_DEPLOY: "true", DENO_DEPLOYMENT_ID: "d3pl0y" }, generated);
-    assert.ok(result.ok);
-    assert.equal(result.config.platformListen, true);
-    assert.deepEqual(result.warnings, []);
-  });
+  await t.step(
+    "DENO_DEPLOY and DENO_DEPLOYMENT_ID together: the platform picks the address, KV holds the stores",
+    () => {
+      const result = loadConfig({ ...LIVE, DENO_DEPLOY: "true", DENO_DEPLOYMENT_ID: "d3pl0y" }, generated);
+      assert.ok(result.ok);
+      assert.equal(result.config.platformListen, true);
+      assert.deepEqual(result.config.replays, { kind: "kv", url: undefined });
+      assert.deepEqual(result.warnings, []);
+      const memory = loadConfig(
+        { ...LIVE, DENO_DEPLOY: "true", DENO_DEPLOYMENT_ID: "d3pl0y", REPLAY_STORE: "memory" },
+        generated,
+      );
+      assert.ok(memory.ok && memory.config.replays.kind === "memory", "REPLAY_STORE=memory still wins");
+    },
+  );
   await t.step("DENO_DEPLOY=true alone (a copied .env, say): HOST and PORT, with a warning", () => {
     const result = loadConfig({ ...LIVE, DENO_DEPLOY: "true", HOST: "127.0.0.1", PORT: "4100" }, generated);
     assert.ok(result.ok);

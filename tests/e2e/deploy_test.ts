@@ -7,6 +7,18 @@ import { liveEnvironment, startMain } from "../support/subprocess.ts";
 
 const SECRET = "deploy-okta-secret-0123456";
 const DEPLOY_LIKE_FLAGS = ["--allow-net", "--allow-env", "--allow-read", "--deny-write", "--deny-run"];
+// What Deno Deploy sets in every context (docs.deno.com/deploy/reference/env_vars_and_contexts, "Predefined
+// environment variables"); users cannot set DENO_ names there.
+const DEPLOY_ENVIRONMENT = {
+  DENO_DEPLOY: "true",
+  DENO_DEPLOY_ORGANIZATION_ID: "2f6f1c4e-7a51-4a8e-9f0e-6f1d2c3b4a59",
+  DENO_DEPLOY_ORGANIZATION_SLUG: "acme",
+  DENO_DEPLOY_APPLICATION_ID: "8c1d7e2a-5b3f-4c9d-a6e8-1f2b3c4d5e6f",
+  DENO_DEPLOY_APPLICATION_SLUG: "okta-8x8-hook",
+  DENO_DEPLOY_BUILD_ID: "bld_01hx2k3m4n5p6q7r8s9t",
+  DENO_DEPLOYMENT_ID: "dpl_01hx2k3m4n5p6q7r8s9t",
+  DENO_TIMELINE: "production",
+};
 
 Deno.test("[deploy] under Deploy-like permissions the service takes the platform's address and serves the hook", async () => {
   const fake = startFake8x8();
@@ -15,8 +27,7 @@ Deno.test("[deploy] under Deploy-like permissions the service takes the platform
   const service = await startMain({
     ...settings,
     PORT: "1",
-    DENO_DEPLOY: "true",
-    DENO_DEPLOYMENT_ID: "e2e-deployment",
+    ...DEPLOY_ENVIRONMENT,
     DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0",
   }, DEPLOY_LIKE_FLAGS);
   try {
@@ -30,6 +41,9 @@ Deno.test("[deploy] under Deploy-like permissions the service takes the platform
     })).json();
     assert.equal(answer.commands[0].value[0].status, "SUCCESSFUL");
     assert.equal(fake.requests.length, 1);
+    // No REPLAY_STORE set: replays, rate limits and receipts live in the app's KV database.
+    const stores = JSON.parse((await service.stdoutLine((line) => line.includes(`"event":"stores"`)))!);
+    assert.equal(stores.kind, "kv");
   } finally {
     const { code, stderr } = await service.stop();
     await fake.close();

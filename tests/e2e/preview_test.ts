@@ -50,3 +50,36 @@ Deno.test("[preview] without OKTA_AUTH_SECRET it explains what to set", async ()
   assert.equal(output.code, 2);
   assert.match(new TextDecoder().decode(output.stderr), /Set OKTA_AUTH_SECRET/);
 });
+
+Deno.test("[preview] two runs send two SMS; the same --event-id again is a replay, and says so", async () => {
+  const service = startService();
+  try {
+    const run = async (...args: string[]) => {
+      const output = await runPreview({ OKTA_AUTH_SECRET: SECRET }, [
+        "--url",
+        `${service.url}/telephony-hook`,
+        ...args,
+      ]);
+      assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+      return new TextDecoder().decode(output.stdout);
+    };
+    assert.match(await run(), /: a new delivery$/m);
+    assert.match(await run(), /: a new delivery$/m);
+    assert.equal(service.fake.requests.length, 2, "two runs, two SMS");
+    assert.match(await run("--event-id", "preview-repeat-1"), /eventId preview-repeat-1: a new delivery/);
+    assert.match(await run("--event-id", "preview-repeat-1"), /eventId preview-repeat-1: replayed/);
+    assert.equal(service.fake.requests.length, 3, "the replay sent nothing");
+  } finally {
+    await service.close();
+  }
+});
+
+Deno.test("[preview] with real 8x8 settings, Okta's placeholder number is never texted: --phone is required", async () => {
+  const output = await runPreview({
+    OKTA_AUTH_SECRET: SECRET,
+    EIGHTBYEIGHT_API_KEY: "a-real-looking-key",
+    EIGHTBYEIGHT_SUBACCOUNT_ID: "acme_otp",
+  }, ["--url", "http://127.0.0.1:9/telephony-hook"]);
+  assert.equal(output.code, 2);
+  assert.match(new TextDecoder().decode(output.stderr), /pass --phone/);
+});

@@ -48,6 +48,9 @@ export interface HookDeps {
 /** Okta's request is a few hundred bytes; anything near this limit is not Okta. */
 export const MAX_BODY_BYTES = 64 * 1024;
 const DEFAULT_BUDGET_MS = 2_500;
+/** On an answer repeated from an earlier delivery of the same eventId. */
+export const REPLAYED_HEADER = "otp-replayed";
+const REPLAYED_HEADERS = { "content-type": "application/json; charset=utf-8", [REPLAYED_HEADER]: "true" };
 
 /**
  * The telephony hook endpoint: authenticate, validate, deliver, answer. Every delivery outcome is a 200
@@ -152,7 +155,8 @@ export function createTelephonyHookHandler(deps: HookDeps): Handler {
       replayed,
       durationMs: elapsed(now, started),
     });
-    return jsonResponse(toOktaResponse(delivery, event.eventId));
+    // Okta reads only the body; the header tells a person (or `deno task preview`) that nothing new was sent.
+    return jsonResponse(toOktaResponse(delivery, event.eventId), 200, replayed ? REPLAYED_HEADERS : undefined);
   }
 }
 
