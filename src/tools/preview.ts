@@ -29,7 +29,9 @@ async function preview(args: string[]): Promise<number> {
   // Okta's sample goes to a placeholder number in Iran (+98): with real 8x8 settings that is a paid SMS to a
   // stranger, so the sample needs a number of yours.
   if (positionals[0] === undefined && values.phone === undefined && config.provider.kind === "8x8") {
-    console.error("The service sends real SMS: pass --phone +<your number> (Okta's sample number is a placeholder).");
+    console.error(
+      "The service sends real SMS: pass --phone +<your number> (Okta's sample number is a placeholder).",
+    );
     return 2;
   }
   const url = values.url ?? `http://127.0.0.1:${config.port}${config.hookPath}`;

@@ -156,7 +156,11 @@ export function createTelephonyHookHandler(deps: HookDeps): Handler {
       durationMs: elapsed(now, started),
     });
     // Okta reads only the body; the header tells a person (or `deno task preview`) that nothing new was sent.
-    return jsonResponse(toOktaResponse(delivery, event.eventId), 200, replayed ? REPLAYED_HEADERS : undefined);
+    return jsonResponse(
+      toOktaResponse(delivery, event.eventId),
+      200,
+      replayed ? REPLAYED_HEADERS : undefined,
+    );
   }
 }
 
