@@ -59,6 +59,16 @@ export const CONFIG_VARIABLES = [
   "OTEL_TRACES_SAMPLER_ARG",
 ] as const;
 
+/** The variables that hold a credential: stored as secrets wherever a platform tells them apart. */
+export const SECRET_VARIABLES: readonly (typeof CONFIG_VARIABLES)[number][] = [
+  "OKTA_AUTH_SECRET",
+  "OKTA_AUTH_SECRET_PREVIOUS",
+  "EIGHTBYEIGHT_API_KEY",
+  "EIGHTBYEIGHT_DLR_AUTH",
+  "METRICS_AUTH",
+  "DELIVERY_LOOKUP_AUTH",
+];
+
 /** The raw environment, one optional string per variable. */
 export type Environment = Partial<Record<(typeof CONFIG_VARIABLES)[number], string>>;
 

@@ -131,3 +131,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("[compile] the README describes the permission set deno.json defines, and every task uses it", () => {
+  const set = denoJson.permissions.service;
+  const readme = Deno.readTextFileSync(`${REPO}README.md`).replace(/\s+/g, " ");
+  const described =
+    /The binary carries its permissions, the `service` set in `deno\.json`[^*]*\*\*([^*]+)\*\*/
+      .exec(readme)?.[1];
+  assert.ok(described !== undefined, "the README describes the set");
+  assert.equal(set.net, true);
+  assert.match(described, /^network; /);
+  assert.equal(set.env, true);
+  assert.match(described, /environment variables/);
+  assert.deepEqual(set.read, set.write, "what may be written may be read, and no more");
+  for (const path of set.read) {
+    assert.ok(described.includes(`\`${path.replace(/^\.\//, "")}/\``), `the README names ${path}`);
+  }
+  assert.deepEqual(Object.keys(set).sort(), ["env", "net", "read", "write"], "no run, ffi or sys");
+  for (const task of ["start", "compile"] as const) assert.match(denoJson.tasks[task], / -P=service /);
+});
