@@ -614,9 +614,13 @@ export function unknownSettingWarnings(names: Iterable<string>): string[] {
     if (KNOWN.has(name)) continue;
     const shape = shapeOf(name);
     let meant = KNOWN_BY_SHAPE.get(shape);
-    if (meant === undefined && shape.length >= 8) {
+    if (meant === undefined && shape.length >= 6) {
       for (const [knownShape, known] of KNOWN_BY_SHAPE) {
-        if (Math.abs(knownShape.length - shape.length) <= 2 && editDistance(knownShape, shape) <= 2) {
+        // Short names are one edit from many unrelated ones (IS_SANDBOX is two from SANDBOX): allow less there.
+        const allowed = knownShape.length >= 12 ? 2 : 1;
+        if (
+          Math.abs(knownShape.length - shape.length) <= allowed && editDistance(knownShape, shape) <= allowed
+        ) {
           meant = known;
           break;
         }

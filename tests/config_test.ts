@@ -465,6 +465,8 @@ Deno.test("[config] names that look like settings but are not get a warning that
     "RATE_LIMIT_PER_NUMBR",
     "OKTA_ORG_URL",
     // What every environment holds, and the runtime's own OTEL_ names: no warning.
+    "IS_SANDBOX",
+    "HOSTNAME",
     "PATH",
     "HOME",
     "OTEL_DENO",
