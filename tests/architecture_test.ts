@@ -1,4 +1,5 @@
-// The hexagon's rules, checked on the source itself: a pure core, one composition root, one reader of the environment.
+// The hexagon's rules, checked on the source itself: a pure core, rooms named for their counterparts, one
+// composition root, one reader of the environment, no cycles.
 import assert from "node:assert/strict";
 
 const SRC = new URL("../src/", import.meta.url);
@@ -15,19 +16,53 @@ function sourceFiles(folder: URL): { path: string; text: string }[] {
 const files = sourceFiles(SRC);
 const importsOf = (text: string) =>
   [...text.matchAll(/^\s*(?:import|export)[^;]*?from\s+"([^"]+)"/gm)].map((m) => m[1]!);
+/** The src-relative path an import of `from` resolves to, e.g. `okta/telephony_hook.ts`. */
+const resolve = (from: string, specifier: string) =>
+  new URL(specifier, new URL(from, SRC)).pathname.slice(SRC.pathname.length);
+const roomOf = (path: string) => path.includes("/") ? path.split("/")[0]! : path;
 
-Deno.test("[architecture] the domain imports only the domain", () => {
-  const domain = files.filter((file) => file.path.startsWith("domain/"));
-  assert.ok(domain.length >= 5);
-  for (const file of domain) {
-    for (const specifier of importsOf(file.text)) {
-      assert.match(specifier, /^\.\/[\w]+\.ts$/, `${file.path} imports ${specifier}`);
+// Which rooms each room may import. The entry points (main.ts, service.ts) may import anything.
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  "domain": [],
+  "config": ["domain", "observability"],
+  "http": ["domain", "observability"],
+  "observability": ["domain", "http", "version.ts"],
+  "okta": ["domain", "http", "observability"],
+  "eight_by_eight": ["domain", "http", "observability"],
+  "stores": ["domain", "observability"],
+  "receipts": ["domain", "http", "observability"],
+  "phone_numbers": ["domain"],
+  "sandbox": ["domain", "observability"],
+  "tools": ["config", "okta"],
+};
+const ENTRY_POINTS = ["main.ts", "service.ts", "version.ts"];
+
+Deno.test("[architecture] src is at most two levels deep: src/<room>/<file>.ts, with the entry points at the top", () => {
+  for (const file of files) {
+    const parts = file.path.split("/");
+    assert.ok(parts.length <= 2, file.path);
+    if (parts.length === 1) assert.ok(ENTRY_POINTS.includes(file.path), `${file.path} belongs in a room`);
+    else assert.ok(parts[0]! in ALLOWED, `${file.path} is in a room the architecture names`);
+  }
+});
+
+Deno.test("[architecture] each room imports only the rooms it may; no adapter imports config", () => {
+  for (const file of files) {
+    const room = roomOf(file.path);
+    if (ENTRY_POINTS.includes(room)) continue;
+    for (const specifier of importsOf(file.text).filter((specifier) => specifier.startsWith("."))) {
+      const target = roomOf(resolve(file.path, specifier));
+      if (target === room) continue;
+      assert.ok(ALLOWED[room]!.includes(target), `${file.path} imports ${specifier} (${room} → ${target})`);
     }
   }
 });
 
-Deno.test("[architecture] the domain knows nothing of Deno, HTTP, Okta, 8x8 or OpenTelemetry", () => {
+Deno.test("[architecture] the domain knows nothing of Deno, HTTP, Okta, 8x8 or OpenTelemetry, and imports no package", () => {
   for (const file of files.filter((file) => file.path.startsWith("domain/"))) {
+    for (const specifier of importsOf(file.text)) {
+      assert.match(specifier, /^\.\/[\w]+\.ts$/, `${file.path} imports ${specifier}`);
+    }
     assert.doesNotMatch(
       file.text,
       /\bDeno\.|\bfetch\(|\bnew (Request|Response|URL)\b|\bHeaders\b/,
@@ -37,22 +72,50 @@ Deno.test("[architecture] the domain knows nothing of Deno, HTTP, Okta, 8x8 or O
   }
 });
 
-Deno.test("[architecture] only the config module reads the environment, and only main.ts and tools load config", () => {
+Deno.test("[architecture] no import cycles, type imports included", () => {
+  const graph = new Map(files.map((file) => [
+    file.path,
+    importsOf(file.text).filter((specifier) => specifier.startsWith(".")).map((specifier) =>
+      resolve(file.path, specifier)
+    ),
+  ]));
+  const state = new Map<string, "visiting" | "done">();
+  const cycles: string[] = [];
+  const visit = (path: string, stack: string[]) => {
+    state.set(path, "visiting");
+    for (const next of graph.get(path) ?? []) {
+      if (state.get(next) === "visiting") {
+        cycles.push([...stack.slice(stack.indexOf(next)), next].join(" → "));
+      } else if (!state.has(next)) visit(next, [...stack, next]);
+    }
+    state.set(path, "done");
+  };
+  for (const path of graph.keys()) if (!state.has(path)) visit(path, [path]);
+  assert.deepEqual(cycles, []);
+});
+
+Deno.test("[architecture] only the config room reads the environment; only the entry points and tools load config", () => {
   for (const file of files) {
-    if (file.path !== "config.ts") assert.doesNotMatch(file.text, /Deno\.env|process\.env/, file.path);
-    // Adapters may name config types; running the config module is for the entry points.
-    const valueImports = file.text.replace(/^import type [^;]*;/gm, "");
-    const loadsConfig = importsOf(valueImports).some((specifier) =>
-      specifier.endsWith("/config.ts") || specifier === "./config.ts"
+    if (!file.path.startsWith("config/")) {
+      assert.doesNotMatch(file.text, /Deno\.env|process\.env/, file.path);
+    }
+    const loadsConfig = importsOf(file.text).some((specifier) =>
+      specifier.startsWith(".") && resolve(file.path, specifier).startsWith("config/")
     );
     if (loadsConfig) {
-      assert.ok(file.path === "main.ts" || file.path.startsWith("tools/"), `${file.path} imports config`);
+      assert.ok(
+        ["main.ts", "service.ts"].includes(file.path) || file.path.startsWith("tools/"),
+        `${file.path} imports config`,
+      );
     }
   }
 });
 
-Deno.test("[architecture] adapters never reach into main.ts", () => {
-  for (const file of files.filter((file) => file.path.startsWith("adapters/"))) {
-    assert.ok(!importsOf(file.text).some((specifier) => specifier.endsWith("main.ts")), file.path);
+Deno.test("[architecture] nothing imports the entry points but the entry points", () => {
+  for (const file of files.filter((file) => !ENTRY_POINTS.includes(file.path))) {
+    for (const specifier of importsOf(file.text).filter((specifier) => specifier.startsWith("."))) {
+      const target = resolve(file.path, specifier);
+      assert.ok(target === "version.ts" || !ENTRY_POINTS.includes(target), `${file.path} imports ${target}`);
+    }
   }
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Environment, loadConfig, unknownSettingWarnings } from "../src/config.ts";
+import { type Environment, loadConfig, unknownSettingWarnings } from "../src/config/config.ts";
 
 const generated = () => "generated-secret-for-sandbox";
 const SECRET_16 = "a-long-enough-okta-secret";

@@ -2,7 +2,7 @@
 // checks read the files; the systemd unit is verified by systemd itself where systemd-analyze exists.
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { createMemoryLedger } from "../src/adapters/outbound/memory/delivery_ledger.ts";
+import { createMemoryLedger } from "../src/stores/memory_ledger.ts";
 import { postReceipt, receiptFor } from "./fakes/fake_8x8_receipts.ts";
 import { oktaRequest, signInRequest } from "./support/okta_requests.ts";
 import { withService } from "./support/service.ts";

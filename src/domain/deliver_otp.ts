@@ -1,18 +1,8 @@
 import { refusalFor } from "./abuse_policy.ts";
-import { type Delivery, failed } from "./delivery.ts";
+import { type Delivery, type DeliveryAttempt, failed } from "./delivery.ts";
 import { maskPhoneNumber, UNPARSABLE_NUMBER_MASK } from "./mask.ts";
 import { type OtpRequest, smsText } from "./otp_request.ts";
 import type { Deadline, DeliveryPorts, OnceDeliveryPorts } from "./ports.ts";
-
-/** What the use case did, with the destination already masked for logs and traces. */
-export interface DeliveryAttempt {
-  readonly delivery: Delivery;
-  readonly maskedDestination: string;
-  /** The destination's country calling code, when the number could be read. */
-  readonly countryCallingCode?: string;
-  /** True when this result was first given to an earlier copy of the same request. */
-  readonly replayed?: boolean;
-}
 
 /**
  * The use case: deliver one passcode over the requested channel, by SMS or by voice call.

@@ -68,3 +68,13 @@ export function failed(
 ): Extract<Delivery, { outcome: "failed" }> {
   return { outcome: "failed", reason, provider: options.provider, metadata: options.metadata ?? {} };
 }
+
+/** What the use case did, with the destination already masked for logs and traces. */
+export interface DeliveryAttempt {
+  readonly delivery: Delivery;
+  readonly maskedDestination: string;
+  /** The destination's country calling code, when the number could be read. */
+  readonly countryCallingCode?: string;
+  /** True when this result was first given to an earlier copy of the same request. */
+  readonly replayed?: boolean;
+}

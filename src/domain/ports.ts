@@ -1,7 +1,6 @@
 // The core's whole outside world. Adapters implement these; only main.ts decides which one serves.
-import type { AbuseRules, RateLimit } from "./abuse_policy.ts";
-import type { DeliveryAttempt } from "./deliver_otp.ts";
-import type { Delivery } from "./delivery.ts";
+import type { AbuseRules, RateLimit } from "./abuse_rules.ts";
+import type { Delivery, DeliveryAttempt } from "./delivery.ts";
 import type { PhoneNumber } from "./otp_request.ts";
 import type { DeliveryRecord, ReceiptResult, ReceiptStatus, SentRecord } from "./receipts.ts";
 

@@ -4,7 +4,7 @@
 // as a secret, skips empty and reserved names and what Deploy does not use (HOST, PORT), and says so. Without
 // --apply it only prints the plan, names and never values.
 import { parseArgs } from "node:util";
-import { CONFIG_VARIABLES, SECRET_VARIABLES } from "../config.ts";
+import { CONFIG_VARIABLES, SECRET_VARIABLES } from "../config/config.ts";
 
 /** One variable to set, or one left out and why. */
 export type PlanEntry =

@@ -1,8 +1,8 @@
 // `deno task preview [file] [--url URL] [--phone +E164] [--event-id ID]`: sends Okta's preview request (or your
 // own file) to a running service and prints the answer, as the Admin Console's "View Response" does.
 import { parseArgs } from "node:util";
-import { REPLAYED_HEADER } from "../adapters/inbound/okta_hook/telephony_hook.ts";
-import { loadConfig, readEnvironment } from "../config.ts";
+import { REPLAYED_HEADER } from "../okta/telephony_hook.ts";
+import { loadConfig, readEnvironment } from "../config/config.ts";
 
 const DEFAULT_SAMPLE = new URL("../../tests/contracts/okta/request-sms-preview.json", import.meta.url);
 

@@ -1,7 +1,7 @@
 // Abuse protection seen from Okta's side: refusals answer FAILED with their reason and never reach 8x8.
 import assert from "node:assert/strict";
-import { createKvRateLimiter } from "../../src/adapters/outbound/deno_kv/rate_limiter.ts";
-import type { Environment } from "../../src/config.ts";
+import { createKvRateLimiter } from "../../src/stores/kv_rate_limiter.ts";
+import type { Environment } from "../../src/config/config.ts";
 import { oktaRequest, signInRequest } from "../support/okta_requests.ts";
 import { actionOf, startService, withService } from "../support/service.ts";
 import { seriesValue } from "../support/prometheus.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBoundedMap } from "../../src/adapters/outbound/memory/bounded_map.ts";
+import { createBoundedMap } from "../../src/stores/bounded_map.ts";
 
 Deno.test("[bounded map] holds at most its capacity and forgets the oldest inserted first", () => {
   const evicted: number[] = [];

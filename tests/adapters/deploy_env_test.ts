@@ -1,6 +1,6 @@
 // Moving a .env to Deno Deploy: reserved names left out, every credential a secret, values never printed.
 import assert from "node:assert/strict";
-import { SECRET_VARIABLES } from "../../src/config.ts";
+import { SECRET_VARIABLES } from "../../src/config/config.ts";
 import { deployPlan, parseDotenv } from "../../src/tools/deploy_env.ts";
 import { runDeno } from "../support/subprocess.ts";
 

@@ -1,8 +1,8 @@
 // What reaches 8x8 when the network or 8x8's host misbehaves: one eventId must never become two SMS, and the
 // passcode must never go anywhere but the configured 8x8 host.
 import assert from "node:assert/strict";
-import { MAX_ANSWER_BYTES } from "../../src/adapters/outbound/eight_by_eight/client.ts";
-import { createEightByEightSms } from "../../src/adapters/outbound/eight_by_eight/sms_sender.ts";
+import { MAX_ANSWER_BYTES } from "../../src/eight_by_eight/client.ts";
+import { createEightByEightSms } from "../../src/eight_by_eight/sms_sender.ts";
 import type { SmsMessage } from "../../src/domain/ports.ts";
 import { startRawTcp8x8 } from "../fakes/raw_tcp_8x8.ts";
 import { testDeadline } from "../support/fakes.ts";

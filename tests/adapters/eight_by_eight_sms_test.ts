@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createEightByEightSms } from "../../src/adapters/outbound/eight_by_eight/sms_sender.ts";
+import { createEightByEightSms } from "../../src/eight_by_eight/sms_sender.ts";
 import type { SmsMessage } from "../../src/domain/ports.ts";
 import { type Fake8x8, startFake8x8, withFake8x8 } from "../fakes/fake_8x8.ts";
 import { testDeadline } from "../support/fakes.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { createEightByEightVoice } from "../../src/adapters/outbound/eight_by_eight/voice_caller.ts";
-import { voiceProfileFor, voiceText } from "../../src/adapters/outbound/eight_by_eight/voice_script.ts";
+import { createEightByEightVoice } from "../../src/eight_by_eight/voice_caller.ts";
+import { voiceProfileFor, voiceText } from "../../src/eight_by_eight/voice_script.ts";
 import type { VoiceCall } from "../../src/domain/ports.ts";
 import { type Fake8x8, withFake8x8 } from "../fakes/fake_8x8.ts";
 import { testDeadline } from "../support/fakes.ts";

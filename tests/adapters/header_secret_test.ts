@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { createHeaderSecretAuth } from "../../src/adapters/inbound/okta_auth/header_secret.ts";
-import { createTelephonyHookHandler } from "../../src/adapters/inbound/okta_hook/telephony_hook.ts";
-import { createMemoryReplayStore } from "../../src/adapters/outbound/memory/replay_store.ts";
+import { createHeaderSecretAuth } from "../../src/okta/header_secret.ts";
+import { createTelephonyHookHandler } from "../../src/okta/telephony_hook.ts";
+import { createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
 import { capturedLogger, recordingSmsSender } from "../support/fakes.ts";
 import { PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
 

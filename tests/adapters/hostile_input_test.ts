@@ -1,7 +1,7 @@
 // A public endpoint receives garbage. Every answer must be a JSON 2xx or 4xx, the process must keep serving,
 // and whatever passes validation must still make a call that matches 8x8's published schema.
 import assert from "node:assert/strict";
-import { parseOktaRequest } from "../../src/adapters/inbound/okta_hook/okta_request.ts";
+import { parseOktaRequest } from "../../src/okta/okta_request.ts";
 import { oktaRequest, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
 import { SECRET, startService, withService } from "../support/service.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createBufferedOutput, createJsonLogger } from "../../src/adapters/outbound/json_log/json_logger.ts";
+import { createBufferedOutput, createJsonLogger } from "../../src/observability/json_logger.ts";
 
 // A reader that takes every write at once, or, when held, takes nothing until released.
 function recordingSink() {

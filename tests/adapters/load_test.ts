@@ -1,7 +1,7 @@
 // Many Okta requests at once against the fake 8x8: every one answered, every event delivered exactly once,
 // and the replay store left holding results only.
 import assert from "node:assert/strict";
-import { createMemoryReplayStore } from "../../src/adapters/outbound/memory/replay_store.ts";
+import { createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
 import { startService } from "../support/service.ts";
 

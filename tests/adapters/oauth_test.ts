@@ -1,7 +1,7 @@
 // Okta's OAuth 2.0 hook authentication, against a local issuer whose keys are generated here.
 import assert from "node:assert/strict";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
-import { createOAuthBearerAuth } from "../../src/adapters/inbound/okta_auth/oauth_bearer.ts";
+import { createOAuthBearerAuth } from "../../src/okta/oauth_bearer.ts";
 import { type FakeIssuer, startFakeIssuer } from "../fakes/oauth_issuer.ts";
 import { PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
 import { startService } from "../support/service.ts";

@@ -1,7 +1,7 @@
 // Pins our answers to Okta's published sample responses and schema, and our parsing to Okta's sample request.
 import assert from "node:assert/strict";
-import { parseOktaRequest } from "../../src/adapters/inbound/okta_hook/okta_request.ts";
-import { toOktaResponse } from "../../src/adapters/inbound/okta_hook/okta_response.ts";
+import { parseOktaRequest } from "../../src/okta/okta_request.ts";
+import { toOktaResponse } from "../../src/okta/okta_response.ts";
 import { type Delivery, failed } from "../../src/domain/delivery.ts";
 import { oktaRequest, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
 

@@ -1,7 +1,7 @@
 // What an operator on call sees: log levels by what must be done, the caller's address on refusals, latency
 // histograms and counts on /metrics, and a readiness probe that names what is missing.
 import assert from "node:assert/strict";
-import { readinessRoute } from "../../src/adapters/inbound/http/readiness.ts";
+import { readinessRoute } from "../../src/http/readiness.ts";
 import { VERSION } from "../../src/version.ts";
 import { startFakeIssuer } from "../fakes/oauth_issuer.ts";
 import { oktaRequest, signInRequest } from "../support/okta_requests.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createLibphonenumberParser } from "../../src/adapters/outbound/phone_numbers/libphonenumber.ts";
+import { createLibphonenumberParser } from "../../src/phone_numbers/libphonenumber.ts";
 
 const phones = createLibphonenumberParser();
 

@@ -1,12 +1,9 @@
 // One contract, checked against both rate limiters: in memory, and two connections to one Deno KV file, as two
 // service instances would share it.
 import assert from "node:assert/strict";
-import { createKvRateLimiter, SWEEP_BATCH } from "../../src/adapters/outbound/deno_kv/rate_limiter.ts";
-import {
-  BYTES_PER_SUBJECT,
-  createMemoryRateLimiter,
-} from "../../src/adapters/outbound/memory/rate_limiter.ts";
-import { SLICES_PER_WINDOW } from "../../src/adapters/outbound/sliding_window.ts";
+import { createKvRateLimiter, SWEEP_BATCH } from "../../src/stores/kv_rate_limiter.ts";
+import { BYTES_PER_SUBJECT, createMemoryRateLimiter } from "../../src/stores/memory_rate_limiter.ts";
+import { SLICES_PER_WINDOW } from "../../src/stores/sliding_window.ts";
 import type { RateLimiter } from "../../src/domain/ports.ts";
 import { footprintOf } from "../support/heap.ts";
 

@@ -1,7 +1,7 @@
 // 8x8's delivery receipts, posted the way 8x8 posts them, joined to the hook request that sent each SMS.
 import assert from "node:assert/strict";
-import { RECEIPT_STATES } from "../../src/adapters/inbound/delivery_receipts/receipt_webhook.ts";
-import { createKvLedger } from "../../src/adapters/outbound/deno_kv/delivery_ledger.ts";
+import { RECEIPT_STATES } from "../../src/receipts/receipt_webhook.ts";
+import { createKvLedger } from "../../src/stores/kv_ledger.ts";
 import { postReceipt, receiptFor } from "../fakes/fake_8x8_receipts.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
 import { seriesValue } from "../support/prometheus.ts";

@@ -1,6 +1,6 @@
 // Okta's 3-second budget, retries and de-duplication, seen from Okta's side over real loopback HTTP.
 import assert from "node:assert/strict";
-import { createKvReplayStore } from "../../src/adapters/outbound/deno_kv/replay_store.ts";
+import { createKvReplayStore } from "../../src/stores/kv_replay_store.ts";
 import { oktaRequest, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
 import { actionOf, startService, withService } from "../support/service.ts";
 

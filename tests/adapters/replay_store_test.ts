@@ -1,12 +1,9 @@
 // One contract, checked against every replay store adapter: the in-memory one, Deno KV in memory, and two
 // instances sharing one Deno KV file, as several service instances would.
 import assert from "node:assert/strict";
-import { createKvReplayStore } from "../../src/adapters/outbound/deno_kv/replay_store.ts";
-import {
-  BYTES_PER_REPLAY_ENTRY,
-  createMemoryReplayStore,
-} from "../../src/adapters/outbound/memory/replay_store.ts";
-import type { DeliveryAttempt } from "../../src/domain/deliver_otp.ts";
+import { createKvReplayStore } from "../../src/stores/kv_replay_store.ts";
+import { BYTES_PER_REPLAY_ENTRY, createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
+import type { DeliveryAttempt } from "../../src/domain/delivery.ts";
 import type { ReplayStore } from "../../src/domain/ports.ts";
 import { testDeadline } from "../support/fakes.ts";
 import { footprintOf } from "../support/heap.ts";

@@ -1,6 +1,6 @@
 // The off-heap table under the memory stores, against a plain Map doing the same work.
 import assert from "node:assert/strict";
-import { createSlotTable } from "../../src/adapters/outbound/memory/slot_table.ts";
+import { createSlotTable } from "../../src/stores/slot_table.ts";
 
 // A seeded generator, so a failure can be replayed.
 function random(seed: number): () => number {

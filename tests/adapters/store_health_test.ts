@@ -1,8 +1,8 @@
 // Store trouble is loud once and then counted: an outage under load is one line a minute and a metric.
 import assert from "node:assert/strict";
-import { createStoreHealth } from "../../src/adapters/outbound/store_health.ts";
-import { createOtelMetrics } from "../../src/adapters/outbound/opentelemetry/metrics.ts";
-import { startMetrics } from "../../src/adapters/outbound/opentelemetry/telemetry.ts";
+import { createStoreHealth } from "../../src/stores/store_health.ts";
+import { createOtelMetrics } from "../../src/observability/otel_metrics.ts";
+import { startMetrics } from "../../src/observability/telemetry.ts";
 import { capturedLogger } from "../support/fakes.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
 import { actionOf, withService } from "../support/service.ts";

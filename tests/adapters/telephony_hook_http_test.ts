@@ -1,6 +1,6 @@
 // The whole service over real loopback HTTP: Okta's side of the contract, with a fake 8x8 behind it.
 import assert from "node:assert/strict";
-import { MAX_BODY_BYTES } from "../../src/adapters/inbound/okta_hook/telephony_hook.ts";
+import { MAX_BODY_BYTES } from "../../src/okta/telephony_hook.ts";
 import { oktaRequest, PREVIEW_OTP, PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
 import { actionOf, PREVIOUS_SECRET, SECRET, withService } from "../support/service.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { trace } from "@opentelemetry/api";
 import { AlwaysOffSampler, BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
-import { isNoopSpan, tracer } from "../../src/adapters/tracing.ts";
+import { isNoopSpan, tracer } from "../../src/observability/tracing.ts";
 
 Deno.test("[tracing] with no SDK registered, the span every call returns is the no-op one", () => {
   const span = tracer.startSpan("no sdk");

@@ -1,16 +1,16 @@
 // `deno bench`: the pieces of one hook request, to see where its time goes.
 import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
-import { createHeaderSecretAuth } from "../../src/adapters/inbound/okta_auth/header_secret.ts";
-import { parseOktaRequest } from "../../src/adapters/inbound/okta_hook/okta_request.ts";
-import { toOktaResponse } from "../../src/adapters/inbound/okta_hook/okta_response.ts";
-import { createJsonLogger } from "../../src/adapters/outbound/json_log/json_logger.ts";
-import { createOtelMetrics } from "../../src/adapters/outbound/opentelemetry/metrics.ts";
-import { startMetrics } from "../../src/adapters/outbound/opentelemetry/telemetry.ts";
-import { createMemoryRateLimiter } from "../../src/adapters/outbound/memory/rate_limiter.ts";
-import { createMemoryReplayStore } from "../../src/adapters/outbound/memory/replay_store.ts";
-import { createLibphonenumberParser } from "../../src/adapters/outbound/phone_numbers/libphonenumber.ts";
-import { tracer } from "../../src/adapters/tracing.ts";
+import { createHeaderSecretAuth } from "../../src/okta/header_secret.ts";
+import { parseOktaRequest } from "../../src/okta/okta_request.ts";
+import { toOktaResponse } from "../../src/okta/okta_response.ts";
+import { createJsonLogger } from "../../src/observability/json_logger.ts";
+import { createOtelMetrics } from "../../src/observability/otel_metrics.ts";
+import { startMetrics } from "../../src/observability/telemetry.ts";
+import { createMemoryRateLimiter } from "../../src/stores/memory_rate_limiter.ts";
+import { createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
+import { createLibphonenumberParser } from "../../src/phone_numbers/libphonenumber.ts";
+import { tracer } from "../../src/observability/tracing.ts";
 import type { Delivery } from "../../src/domain/delivery.ts";
 import { testDeadline } from "../support/fakes.ts";
 import { oktaRequest } from "../support/okta_requests.ts";

@@ -1,7 +1,7 @@
 // `deno task bench`: this service against the floor (a bare proxy to the same fake 8x8), with tracing exported
 // and with tracing off, side by side in one run. Rounds alternate so the machine's noise hits every target alike.
 // Load comes from wrk (installed from Debian's packages when missing), one Okta request per unique eventId.
-import { DEFAULT_LEDGER_ENTRIES } from "../../src/adapters/outbound/memory/delivery_ledger.ts";
+import { DEFAULT_LEDGER_ENTRIES } from "../../src/stores/memory_ledger.ts";
 import { signInRequest } from "../support/okta_requests.ts";
 import { liveEnvironment, runDeno, spawn, startMain } from "../support/subprocess.ts";
 

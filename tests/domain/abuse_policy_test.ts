@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type AbuseRules, NO_ABUSE_RULES, refusalFor } from "../../src/domain/abuse_policy.ts";
+import { refusalFor } from "../../src/domain/abuse_policy.ts";
+import { type AbuseRules, NO_ABUSE_RULES } from "../../src/domain/abuse_rules.ts";
 import type { OtpRequest, PhoneNumber } from "../../src/domain/otp_request.ts";
 import type { RateLimiter } from "../../src/domain/ports.ts";
 

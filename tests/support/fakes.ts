@@ -1,7 +1,7 @@
 // Hand-made fakes of the core's ports: no mocking library needed when every edge is a port.
 import type { Delivery } from "../../src/domain/delivery.ts";
 import type { Deadline, SmsMessage, SmsSender, VoiceCall, VoiceCaller } from "../../src/domain/ports.ts";
-import { createJsonLogger, type Logger } from "../../src/adapters/outbound/json_log/json_logger.ts";
+import { createJsonLogger, type Logger } from "../../src/observability/json_logger.ts";
 
 /** An SMS sender that records what it was asked to send and answers with a fixed delivery. */
 export function recordingSmsSender(answer: Delivery): SmsSender & { sent: SmsMessage[] } {

@@ -2,8 +2,8 @@
 // allocates when it is made with a 32 MiB budget, and the bytes each of 100,000 entries adds after that (heap
 // and array buffers alike). Entries are what the honest load makes: a new event with a delivered SMS, a new
 // number per request.
-import { createMemoryRateLimiter } from "../../src/adapters/outbound/memory/rate_limiter.ts";
-import { createMemoryReplayStore } from "../../src/adapters/outbound/memory/replay_store.ts";
+import { createMemoryRateLimiter } from "../../src/stores/memory_rate_limiter.ts";
+import { createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
 import { testDeadline } from "./fakes.ts";
 
 const ENTRIES = 100_000;

@@ -1,6 +1,6 @@
 // Another process that owns an event id in a shared Deno KV file: `deno run … kv_replay_owner.ts PATH EVENT_ID`.
 // Claims the id, prints "claimed", and completes it when a line arrives on standard input.
-import { createKvReplayStore } from "../../src/adapters/outbound/deno_kv/replay_store.ts";
+import { createKvReplayStore } from "../../src/stores/kv_replay_store.ts";
 import { testDeadline } from "./fakes.ts";
 
 const [path, eventId] = Deno.args as [string, string];

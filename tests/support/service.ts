@@ -1,7 +1,7 @@
 // Runs the real service handler, wired by main.ts, on loopback with a fake 8x8 behind it.
-import { type Config, type Environment, loadConfig } from "../../src/config.ts";
+import { type Config, type Environment, loadConfig } from "../../src/config/config.ts";
 import type { DeliveryLedger, RateLimiter, ReplayStore } from "../../src/domain/ports.ts";
-import { createService } from "../../src/main.ts";
+import { createService } from "../../src/service.ts";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
 import { capturedLogger } from "./fakes.ts";
 

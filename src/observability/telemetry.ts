@@ -1,0 +1,290 @@
+import {
+  context,
+  diag,
+  type DiagLogger,
+  DiagLogLevel,
+  type Meter,
+  metrics,
+  propagation,
+  ProxyTracerProvider,
+  trace,
+} from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPMetricExporter as OTLPJsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
+import { OTLPMetricExporter as OTLPProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
+import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  ConsoleMetricExporter,
+  MeterProvider,
+  MetricReader,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
+import { type HttpSpans, INSTRUMENTATION_SCOPE } from "./tracing.ts";
+import type { Logger } from "./json_logger.ts";
+
+/** The samplers of the OpenTelemetry specification's `OTEL_TRACES_SAMPLER`. */
+export const SAMPLERS = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
+
+/** OTLP over HTTP, as protobuf (the specification's default) or JSON. */
+export type OtlpProtocol = "http/protobuf" | "http/json";
+
+/** Where one signal goes: an OTLP endpoint, the console (for a look while developing), or nowhere. */
+export type SignalExport =
+  | { readonly kind: "otlp"; readonly endpoint: string; readonly protocol: OtlpProtocol }
+  | { readonly kind: "console" }
+  | { readonly kind: "none" };
+
+/** The propagators this service knows, by their `OTEL_PROPAGATORS` names. */
+export const PROPAGATORS = ["tracecontext", "baggage"] as const;
+export type Propagator = (typeof PROPAGATORS)[number];
+
+/** Tracing and metrics settings, from the OpenTelemetry specification's standard variables. */
+export interface TelemetryConfig {
+  /** `OTEL_SDK_DISABLED=true`: this service registers no SDK. */
+  readonly disabled: boolean;
+  /** `OTEL_TRACES_EXPORTER` and the OTLP variables; `otlp` without an endpoint is `none`, so a plain start is quiet. */
+  readonly traces: SignalExport;
+  /** `OTEL_METRICS_EXPORTER` likewise; `/metrics` is served either way when `METRICS_AUTH` is set. */
+  readonly metrics: SignalExport;
+  /** `OTEL_METRIC_EXPORT_INTERVAL`, in milliseconds. */
+  readonly metricExportIntervalMs: number;
+  /** `OTEL_PROPAGATORS`: which headers carry trace context in and out. */
+  readonly propagators: readonly Propagator[];
+  /** `OTEL_SERVICE_NAME`; it wins over a `service.name` in the resource attributes. */
+  readonly serviceName?: string;
+  /** From `OTEL_RESOURCE_ATTRIBUTES`, e.g. `deployment.environment.name=prod`. */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly sampler: (typeof SAMPLERS)[number];
+  /** The ratio for the `traceidratio` samplers, 0 to 1. */
+  readonly samplerRatio: number;
+}
+
+/** `sdk`: our SDK exports traces. `runtime`: Deno's built-in OpenTelemetry does. `off`: no trace is exported. */
+export type TracingMode = "sdk" | "runtime" | "off";
+
+/** The telemetry that started, and how to flush it. */
+export interface Telemetry {
+  readonly mode: TracingMode;
+  readonly httpSpans: HttpSpans;
+  /**
+   * The meters instruments are made on: always this service's own (read by `/metrics`, and pushed over OTLP when
+   * configured), and in runtime mode Deno's too, so the counters reach the platform's metrics view.
+   */
+  readonly meters: Meters;
+  /** Everything the own meter holds, in Prometheus' text format. */
+  prometheusText(): Promise<string>;
+  /** Exports every span and metric still buffered; resolves when done. */
+  shutdown(): Promise<void>;
+}
+
+/** This service's meter, and in runtime mode Deno's. */
+export interface Meters {
+  readonly own: Meter;
+  readonly runtime?: Meter;
+}
+
+const SERVICE_NAME = "okta-8x8-telephony-hook";
+
+/**
+ * Sets up tracing and metrics once, at start-up. Deno's runtime OpenTelemetry (`OTEL_DENO=true`, always on on
+ * Deno Deploy) claims the global API before any of our code runs; then our tracer provider cannot register, and
+ * our spans flow into the runtime's tracer instead. Without an endpoint nothing is pushed, so a plain start
+ * prints no export errors.
+ */
+export function startTelemetry(config: TelemetryConfig, version: string, logger: Logger): Telemetry {
+  const runtime = runtimeTelemetryActive();
+  diag.setLogger(diagnostics(logger), DiagLogLevel.WARN);
+  const resource = defaultResource().merge(resourceFromAttributes({
+    ...config.resourceAttributes,
+    "service.name": config.serviceName ?? config.resourceAttributes["service.name"] ?? SERVICE_NAME,
+    "service.version": version,
+  }));
+
+  const metricsPush = config.disabled
+    ? undefined
+    : metricReaderFor(config.metrics, config.metricExportIntervalMs);
+  const pipeline = startMetrics(resource, version, metricsPush);
+  const { prometheusText } = pipeline;
+  const meters = {
+    own: pipeline.meter,
+    runtime: runtime ? metrics.getMeter(INSTRUMENTATION_SCOPE, version) : undefined,
+  };
+  const shutdownMetrics = pipeline.shutdown;
+  logger.info("metrics", {
+    export: config.disabled ? "none" : describe(config.metrics),
+    intervalMs: metricsPush === undefined ? undefined : config.metricExportIntervalMs,
+  });
+
+  if (runtime) {
+    logger.info("tracing", {
+      mode: "runtime",
+      note:
+        "Deno's built-in OpenTelemetry is active: spans and logs go to the runtime's exporter, this service's SDK is not used",
+    });
+    return { mode: "runtime", httpSpans: "runtime", meters, prometheusText, shutdown: shutdownMetrics };
+  }
+  const exporter = config.disabled ? undefined : spanExporterFor(config.traces);
+  if (exporter === undefined) {
+    const why = config.disabled ? "OTEL_SDK_DISABLED is true" : describe(config.traces);
+    logger.info("tracing", { mode: "off", note: why });
+    return { mode: "off", httpSpans: "service", meters, prometheusText, shutdown: shutdownMetrics };
+  }
+
+  const provider = new BasicTracerProvider({
+    resource,
+    sampler: samplerFor(config),
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (config.propagators.length > 0) {
+    propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: config.propagators.map((name) =>
+          name === "baggage" ? new W3CBaggagePropagator() : new W3CTraceContextPropagator()
+        ),
+      }),
+    );
+  }
+  trace.setGlobalTracerProvider(provider);
+  logger.info("tracing", {
+    mode: "sdk",
+    export: describe(config.traces),
+    sampler: config.sampler,
+    propagators: config.propagators.join(",") || "none",
+  });
+  return {
+    mode: "sdk",
+    httpSpans: "service",
+    meters,
+    prometheusText,
+    shutdown: async () => void await Promise.all([provider.shutdown(), shutdownMetrics()]),
+  };
+}
+
+/**
+ * True when Deno's built-in OpenTelemetry runs (`OTEL_DENO=true`, and always on Deno Deploy): it has claimed the
+ * global API before any of our code ran, and it exports what the console API writes as log records.
+ */
+export function runtimeTelemetryActive(): boolean {
+  return !(trace.getTracerProvider() instanceof ProxyTracerProvider);
+}
+
+/** A meter provider read by `/metrics`, and pushed from when `push` is given. */
+export interface MetricsPipeline {
+  readonly meter: Meter;
+  prometheusText(): Promise<string>;
+  shutdown(): Promise<void>;
+}
+
+/** Metrics for `/metrics` only: what a service without telemetry settings (a test's, say) counts with. */
+export function startMetrics(
+  resource = defaultResource().merge(resourceFromAttributes({ "service.name": SERVICE_NAME })),
+  version = "",
+  push?: MetricReader,
+): MetricsPipeline {
+  const scrape = new PullReader();
+  const provider = new MeterProvider({ resource, readers: push === undefined ? [scrape] : [scrape, push] });
+  const serializer = new PrometheusSerializer();
+  return {
+    meter: provider.getMeter(INSTRUMENTATION_SCOPE, version),
+    prometheusText: async () => serializer.serialize((await scrape.collect()).resourceMetrics),
+    shutdown: () => provider.shutdown(),
+  };
+}
+
+// A reader nobody pushes from: `/metrics` collects from it when scraped.
+class PullReader extends MetricReader {
+  protected onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function spanExporterFor(signal: SignalExport): SpanExporter | undefined {
+  switch (signal.kind) {
+    case "none":
+      return undefined;
+    case "console":
+      return new ConsoleSpanExporter();
+    case "otlp":
+      return signal.protocol === "http/json"
+        ? new OTLPJsonTraceExporter({ url: signal.endpoint })
+        : new OTLPProtoTraceExporter({ url: signal.endpoint });
+  }
+}
+
+function metricReaderFor(signal: SignalExport, intervalMs: number): MetricReader | undefined {
+  if (signal.kind === "none") return undefined;
+  const exporter = signal.kind === "console"
+    ? new ConsoleMetricExporter()
+    : signal.protocol === "http/json"
+    ? new OTLPJsonMetricExporter({ url: signal.endpoint })
+    : new OTLPProtoMetricExporter({ url: signal.endpoint });
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: intervalMs,
+    exportTimeoutMillis: Math.min(30_000, intervalMs),
+  });
+}
+
+function describe(signal: SignalExport): string {
+  return signal.kind === "otlp"
+    ? `otlp ${signal.protocol} ${withoutCredentials(signal.endpoint)}`
+    : signal.kind === "none"
+    ? "none (no OTEL_EXPORTER_OTLP_ENDPOINT, or the exporter is none)"
+    : signal.kind;
+}
+
+function samplerFor(config: TelemetryConfig): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.samplerRatio);
+  switch (config.sampler) {
+    case "always_on":
+      return new AlwaysOnSampler();
+    case "always_off":
+      return new AlwaysOffSampler();
+    case "traceidratio":
+      return ratio;
+    case "parentbased_always_on":
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case "parentbased_always_off":
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case "parentbased_traceidratio":
+      return new ParentBasedSampler({ root: ratio });
+  }
+}
+
+// The SDK's own warnings (an unreachable collector, say) become log lines instead of vanishing.
+function diagnostics(logger: Logger): DiagLogger {
+  const warn = (message: string) => logger.warn("telemetry_problem", { message: message.slice(0, 300) });
+  const ignore = () => {};
+  return { error: warn, warn, info: ignore, debug: ignore, verbose: ignore };
+}
+
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+}

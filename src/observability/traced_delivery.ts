@@ -1,0 +1,33 @@
+import { context, SpanKind } from "@opentelemetry/api";
+import { deliverOtpOnce } from "../domain/deliver_otp.ts";
+import type { DeliveryAttempt } from "../domain/delivery.ts";
+import type { OtpRequest } from "../domain/otp_request.ts";
+import type { Deadline, OnceDeliveryPorts } from "../domain/ports.ts";
+import { markFailed, runInSpan, tracer } from "./tracing.ts";
+
+/**
+ * The use case (at most once per event id) inside an INTERNAL span that records the channel, the outcome and the reason code: the core
+ * stays free of OpenTelemetry. Only the masked destination is recorded, never the code or the text.
+ */
+export function deliverOtpTraced(
+  request: OtpRequest,
+  ports: OnceDeliveryPorts,
+  deadline: Deadline,
+): Promise<DeliveryAttempt> {
+  const attributes = { "otp.channel": request.channel };
+  const span = tracer.startSpan("deliver_otp", { kind: SpanKind.INTERNAL, attributes });
+  return runInSpan(span, context.active(), async () => {
+    const attempt = await deliverOtpOnce(request, ports, deadline);
+    const { delivery } = attempt;
+    span.setAttribute("otp.outcome", delivery.outcome);
+    span.setAttribute("otp.destination", attempt.maskedDestination);
+    if (attempt.replayed) span.setAttribute("otp.replayed", true);
+    if (delivery.provider !== undefined) span.setAttribute("otp.provider", delivery.provider);
+    if (delivery.outcome !== "delivered") {
+      span.setAttribute("otp.reason", delivery.reason);
+      if (delivery.metadata.rule !== undefined) span.setAttribute("otp.rule", delivery.metadata.rule);
+      markFailed(span, delivery.reason);
+    }
+    return attempt;
+  });
+}

@@ -1,0 +1,126 @@
+import { createHmac } from "node:crypto";
+import type { RateLimit } from "../domain/abuse_rules.ts";
+import type { RateLimiter } from "../domain/ports.ts";
+import { SLICES_PER_WINDOW, slicesAt } from "./sliding_window.ts";
+import { whenUnlocked } from "./kv_locked.ts";
+
+/** Settings for `createKvRateLimiter`. */
+export interface KvRateLimiterOptions {
+  /** Keys subjects (phone numbers, user ids) with HMAC-SHA-256, so the database never holds a phone number. */
+  readonly subjectKey: string;
+  readonly now?: () => number;
+  /** Told when the store cannot be used; the passcode is then let through (see below). */
+  readonly onStoreError?: (operation: string, error: unknown) => void;
+}
+
+const COUNTS = ["okta-8x8-telephony-hook", "rate"] as const;
+// Every counter, by slice: `sum` drops a key's expiry, so old counters are found here and deleted.
+const BY_SLICE = ["okta-8x8-telephony-hook", "rate-slices"] as const;
+const ONE = new Deno.KvU64(1n);
+// KvU64 sums wrap around at 2^64, so adding 2^64 - 1 takes one away.
+const MINUS_ONE = new Deno.KvU64((1n << 64n) - 1n);
+// Requests that refused each other near the cap look again this many times in all, after up to 5 ms.
+const MAX_ATTEMPTS = 5;
+const RETRY_JITTER_MS = 5;
+/** Old counters deleted per sweep; a sweep runs at most once per request and only when a slice has ended. */
+export const SWEEP_BATCH = 100;
+
+/**
+ * Sliding windows shared by every instance on one Deno KV database, with no read-modify-write race. Each slice
+ * of a window is its own counter key, and a request adds one to its slice with a `sum` mutation, which never
+ * conflicts with another instance's; then it reads the window's slices (one range read of at most 31 keys) and
+ * takes its one back if the total is over the limit. No more than the limit can pass: of any requests over it,
+ * the last to add sees them all. Near the cap, requests in flight may see each other's additions and refuse
+ * each other; a refused request reads again after a short random wait and tries again while there is room, at
+ * most five times in all. So a passcode costs three KV operations and a refusal usually four (nineteen at the
+ * very most), plus two when a slice has ended and old counters are swept: whatever the limit, the traffic or
+ * the number of instances.
+ *
+ * If the store cannot be read or written, the passcode goes through and `onStoreError` is told: locking every
+ * user out because a database is down would be worse than a gap in the limits.
+ */
+export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions): RateLimiter {
+  const now = options.now ?? Date.now;
+  const subjectOf = (key: string) => createHmac("sha256", options.subjectKey).update(key).digest("hex");
+  // Per slice width in use: the slice this instance last swept at, and whether old counters were left.
+  const swept = new Map<number, { slice: number; more: boolean }>();
+
+  async function windowTotal(subject: string, width: number, oldest: number, current: number) {
+    let total = 0n;
+    const range = {
+      start: [...COUNTS, subject, width, oldest],
+      end: [...COUNTS, subject, width, current + 1],
+    };
+    for await (const entry of kv.list<Deno.KvU64>(range)) total += entry.value.value;
+    return total;
+  }
+
+  // One batch of counters older than any window of this width, with their index entries.
+  async function sweepWidth(width: number, current: number): Promise<number> {
+    const end = [...BY_SLICE, width, current - SLICES_PER_WINDOW - 1];
+    const stale = await Array.fromAsync(
+      kv.list({ start: [...BY_SLICE, width], end }, { limit: SWEEP_BATCH }),
+    );
+    if (stale.length === 0) return 0;
+    const deletes = kv.atomic();
+    for (const { key } of stale) {
+      const [slice, subject] = key.slice(BY_SLICE.length + 1) as [number, string];
+      deletes.delete(key).delete([...COUNTS, subject, width, slice]);
+    }
+    await whenUnlocked(() => deletes.commit());
+    return stale.length;
+  }
+
+  async function sweepIfDue(width: number, current: number): Promise<void> {
+    const last = swept.get(width);
+    if (last !== undefined && last.slice === current && !last.more) return;
+    swept.set(width, { slice: current, more: false });
+    const deleted = await sweepWidth(width, current);
+    swept.set(width, { slice: current, more: deleted === SWEEP_BATCH });
+  }
+
+  async function count(subject: string, max: number, width: number, current: number, oldest: number) {
+    const counter = [...COUNTS, subject, width, current];
+    let operation = "count";
+    try {
+      for (let attempt = 1;; attempt++) {
+        operation = "count";
+        await whenUnlocked(() =>
+          kv.atomic().sum(counter, ONE.value).set([...BY_SLICE, width, current, subject], true).commit()
+        );
+        operation = "read";
+        const total = await whenUnlocked(() => windowTotal(subject, width, oldest, current));
+        if (total <= BigInt(max)) return true;
+        operation = "undo";
+        await whenUnlocked(() =>
+          kv.atomic().mutate({ type: "sum", key: counter, value: MINUS_ONE }).commit()
+        );
+        if (attempt === MAX_ATTEMPTS) return false;
+        // Others near the cap may have been refused too and be taking theirs back: after a short random wait,
+        // look again, and try once more only if there is room now.
+        operation = "read";
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_JITTER_MS * attempt));
+        if (await whenUnlocked(() => windowTotal(subject, width, oldest, current)) >= BigInt(max)) {
+          return false;
+        }
+      }
+    } catch (error) {
+      options.onStoreError?.(operation, error);
+      // Refused but the undo failed: still refused; the extra count errs toward fewer messages.
+      return operation !== "undo";
+    }
+  }
+
+  return {
+    async take(key: string, limit: RateLimit): Promise<boolean> {
+      const { width, current, oldest } = slicesAt(now(), limit);
+      const allowed = await count(subjectOf(key), limit.max, width, current, oldest);
+      try {
+        await sweepIfDue(width, current);
+      } catch (error) {
+        options.onStoreError?.("sweep", error); // costs nothing now: the next sweep picks them up
+      }
+      return allowed;
+    },
+  };
+}
