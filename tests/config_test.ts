@@ -435,10 +435,10 @@ Deno.test("[config] Deno Deploy is recognised by what it sets, not by DENO_DEPLO
       assert.deepEqual(result.config.replays, { kind: "kv", url: undefined });
       assert.deepEqual(result.warnings, []);
       const memory = loadConfig(
-        { ...LIVE, DENO_DEPLOY: "true", DENO_DEPLOYMENT_ID: "d3pl0y", REPLAY_STORE: "memory" },
+        { ...LIVE, DENO_DEPLOY: "true", DENO_DEPLOYMENT_ID: "d3pl0y", STATE_STORE: "memory" },
         generated,
       );
-      assert.ok(memory.ok && memory.config.replays.kind === "memory", "REPLAY_STORE=memory still wins");
+      assert.ok(memory.ok && memory.config.replays.kind === "memory", "STATE_STORE=memory still wins");
     },
   );
   await t.step("DENO_DEPLOY=true alone (a copied .env, say): HOST and PORT, with a warning", () => {
@@ -482,4 +482,13 @@ Deno.test("[config] names that look like settings but are not get a warning that
     "RATE_LIMIT_PER_NUMBR is not a setting of this service: did you mean RATE_LIMIT_PER_NUMBER?",
     "OKTA_ORG_URL is not a setting of this service and is ignored (see .env.example)",
   ]);
+});
+
+Deno.test("[config] REPLAY_STORE, the old name of STATE_STORE, still works with a warning, and must not contradict it", () => {
+  const old = loadConfig({ ...LIVE, REPLAY_STORE: "kv" }, generated);
+  assert.ok(old.ok);
+  assert.equal(old.config.replays.kind, "kv");
+  assert.match(old.warnings.join("\n"), /REPLAY_STORE is deprecated: it is called STATE_STORE now/);
+  const both = loadConfig({ ...LIVE, REPLAY_STORE: "kv", STATE_STORE: "memory" }, generated);
+  assert.ok(!both.ok && both.problems.some((problem) => problem.includes("disagree")));
 });

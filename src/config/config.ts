@@ -10,65 +10,8 @@ import {
   type TelemetryConfig,
 } from "../observability/telemetry.ts";
 
-/** Every environment variable the service reads; `main.ts` reads exactly these. */
-export const CONFIG_VARIABLES = [
-  "PORT",
-  "HOST",
-  "DENO_DEPLOY",
-  "DENO_DEPLOYMENT_ID",
-  "SANDBOX",
-  "OKTA_HOOK_PATH",
-  "OKTA_RESPONSE_BUDGET_MS",
-  "OKTA_AUTH_HEADER",
-  "OKTA_AUTH_SECRET",
-  "OKTA_AUTH_SECRET_PREVIOUS",
-  "OKTA_OAUTH_ISSUER",
-  "OKTA_OAUTH_AUDIENCE",
-  "OKTA_OAUTH_SCOPE",
-  "OKTA_OAUTH_CLIENT_ID",
-  "EIGHTBYEIGHT_API_KEY",
-  "EIGHTBYEIGHT_SUBACCOUNT_ID",
-  "EIGHTBYEIGHT_SMS_SOURCE",
-  "EIGHTBYEIGHT_SMS_BASE_URL",
-  "EIGHTBYEIGHT_VOICE_SOURCE",
-  "EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID",
-  "EIGHTBYEIGHT_VOICE_BASE_URL",
-  "EIGHTBYEIGHT_VOICE_PROFILE",
-  "EIGHTBYEIGHT_DLR_AUTH",
-  "EIGHTBYEIGHT_DLR_PATH",
-  "METRICS_AUTH",
-  "DELIVERY_LOOKUP_AUTH",
-  "REPLAY_STORE",
-  "KV_URL",
-  "STORE_MEMORY_MB",
-  "NATIONAL_NUMBER_REGION",
-  "ALLOWED_COUNTRIES",
-  "BLOCKED_COUNTRIES",
-  "BLOCKED_NUMBER_TYPES",
-  "RATE_LIMIT_PER_NUMBER",
-  "RATE_LIMIT_PER_USER",
-  "RATE_LIMIT_PER_COUNTRY",
-  "LOG_LEVEL",
-  "TRUST_PROXY",
-  "OTEL_SDK_DISABLED",
-  "OTEL_EXPORTER_OTLP_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_PROTOCOL",
-  "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-  "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
-  "OTEL_TRACES_EXPORTER",
-  "OTEL_METRICS_EXPORTER",
-  "OTEL_METRIC_EXPORT_INTERVAL",
-  "OTEL_PROPAGATORS",
-  "OTEL_SERVICE_NAME",
-  "OTEL_RESOURCE_ATTRIBUTES",
-  "OTEL_TRACES_SAMPLER",
-  "OTEL_TRACES_SAMPLER_ARG",
-] as const;
-
 /** The variables that hold a credential: stored as secrets wherever a platform tells them apart. */
-export const SECRET_VARIABLES: readonly (typeof CONFIG_VARIABLES)[number][] = [
+export const SECRET_VARIABLES: readonly ConfigVariable[] = [
   "OKTA_AUTH_SECRET",
   "OKTA_AUTH_SECRET_PREVIOUS",
   "EIGHTBYEIGHT_API_KEY",
@@ -78,7 +21,7 @@ export const SECRET_VARIABLES: readonly (typeof CONFIG_VARIABLES)[number][] = [
 ];
 
 /** The raw environment, one optional string per variable. */
-export type Environment = Partial<Record<(typeof CONFIG_VARIABLES)[number], string>>;
+export type Environment = Partial<Record<ConfigVariable, string>>;
 
 /** 8x8's SMS API settings. */
 export interface SmsConfig {
@@ -161,17 +104,6 @@ export type ConfigResult =
   | { readonly ok: false; readonly problems: readonly string[] };
 
 const MIN_SECRET_LENGTH = 16;
-const EIGHT_BY_EIGHT_VARIABLES = [
-  "EIGHTBYEIGHT_API_KEY",
-  "EIGHTBYEIGHT_SUBACCOUNT_ID",
-  "EIGHTBYEIGHT_SMS_SOURCE",
-  "EIGHTBYEIGHT_SMS_BASE_URL",
-  "EIGHTBYEIGHT_VOICE_SOURCE",
-  "EIGHTBYEIGHT_VOICE_SUBACCOUNT_ID",
-  "EIGHTBYEIGHT_VOICE_BASE_URL",
-  "EIGHTBYEIGHT_VOICE_PROFILE",
-] as const;
-const VOICE_VARIABLES = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name.startsWith("EIGHTBYEIGHT_VOICE_"));
 
 // Plain http is only for a fake 8x8 on this machine; real traffic must use TLS.
 const LOOPBACK_HTTP = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
@@ -290,7 +222,9 @@ const schema = z.object({
   DELIVERY_LOOKUP_AUTH: secret.optional(),
   EIGHTBYEIGHT_DLR_PATH: z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /8x8/delivery-receipts")
     .default("/8x8/delivery-receipts"),
-  REPLAY_STORE: z.enum(["memory", "kv"]).optional(),
+  STATE_STORE: z.enum(["memory", "kv"], { message: "must be memory or kv" }).optional(),
+  // The old name of STATE_STORE (it chose the store of replays, and rate limits and receipts followed it).
+  REPLAY_STORE: z.enum(["memory", "kv"], { message: "must be memory or kv" }).optional(),
   NATIONAL_NUMBER_REGION: z.string().transform((code) => code.trim().toUpperCase())
     .refine((code) => /^[A-Z]{2}$/.test(code), "must be an ISO country code, e.g. US").optional(),
   ALLOWED_COUNTRIES: countryList.optional(),
@@ -345,6 +279,18 @@ const schema = z.object({
   OTEL_TRACES_SAMPLER: z.enum(SAMPLERS).default("parentbased_always_on"),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 });
+
+/** A variable the service reads: the schema's keys, so each is named once. */
+export type ConfigVariable = keyof typeof schema.shape;
+
+/** Every environment variable the service reads; `readEnvironment` reads exactly these. */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as ConfigVariable[];
+
+// The 8x8 settings that make the service send for real (the receipt webhook's do not).
+const EIGHT_BY_EIGHT_VARIABLES = CONFIG_VARIABLES.filter((name) =>
+  name.startsWith("EIGHTBYEIGHT_") && !name.startsWith("EIGHTBYEIGHT_DLR_")
+);
+const VOICE_VARIABLES = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name.startsWith("EIGHTBYEIGHT_VOICE_"));
 
 /**
  * Validates the environment. Empty values count as unset, as `.env` files often hold `NAME=`.
@@ -410,6 +356,11 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
   if ("OKTA_AUTH_SECRET_PREVIOUS" in env && !("OKTA_AUTH_SECRET" in env)) {
     problems.push("OKTA_AUTH_SECRET_PREVIOUS needs OKTA_AUTH_SECRET: it only extends a rotation");
   }
+  if ("REPLAY_STORE" in env && "STATE_STORE" in env && env.REPLAY_STORE !== env.STATE_STORE) {
+    problems.push(
+      "REPLAY_STORE (the old name of STATE_STORE) and STATE_STORE disagree: keep STATE_STORE only",
+    );
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const values = parsed.data;
 
@@ -430,11 +381,16 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
     },
   };
   const current = values.OKTA_AUTH_SECRET ?? generateSecret();
-  const warnings = env.DENO_DEPLOY !== undefined && !onDeploy
-    ? [
-      "DENO_DEPLOY is set but DENO_DEPLOYMENT_ID is not, so this is not Deno Deploy: listening on HOST and PORT",
-    ]
-    : [];
+  const warnings = [
+    ...(env.DENO_DEPLOY !== undefined && !onDeploy
+      ? [
+        "DENO_DEPLOY is set but DENO_DEPLOYMENT_ID is not, so this is not Deno Deploy: listening on HOST and PORT",
+      ]
+      : []),
+    ...("REPLAY_STORE" in env
+      ? ["REPLAY_STORE is deprecated: it is called STATE_STORE now, and still works"]
+      : []),
+  ];
   return {
     ok: true,
     warnings,
@@ -473,7 +429,7 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
         : { path: values.EIGHTBYEIGHT_DLR_PATH, authorization: values.EIGHTBYEIGHT_DLR_AUTH },
       // Deno Deploy runs several instances: their stores must be shared, and the app's KV database is the one
       // `Deno.openKv()` opens there.
-      replays: (values.REPLAY_STORE ?? (onDeploy ? "kv" : "memory")) === "kv"
+      replays: (values.STATE_STORE ?? values.REPLAY_STORE ?? (onDeploy ? "kv" : "memory")) === "kv"
         ? { kind: "kv", url: values.KV_URL }
         : { kind: "memory" },
       storeMemoryBytes: values.STORE_MEMORY_MB === undefined

@@ -79,7 +79,7 @@ export function createStoreHealth(options: StoreHealthOptions): StoreHealth {
       options.logger.warn("store_memory_full", {
         store,
         occurrences,
-        effect: "entries forgotten before their time; raise STORE_MEMORY_MB or use REPLAY_STORE=kv",
+        effect: "entries forgotten before their time; raise STORE_MEMORY_MB or use STATE_STORE=kv",
       });
     },
   };

@@ -1,6 +1,6 @@
 // `deno task bench`, second part: the replay store and rate limits on an honest load, where every request is a
 // new hook (its own eventId, user and US number) with the default abuse rules on. Three measurements:
-//  1. REPLAY_STORE=kv, RATE_LIMIT_PER_COUNTRY=9000/1h: 9,400 requests at 16 concurrent deliver 9,000, on one
+//  1. STATE_STORE=kv, RATE_LIMIT_PER_COUNTRY=9000/1h: 9,400 requests at 16 concurrent deliver 9,000, on one
 //     instance and on two sharing one KV file.
 //  2. In memory, CPU per request with RATE_LIMIT_PER_COUNTRY=1000000/1h against that limit off, after 100,000
 //     requests each, in alternating rounds.
@@ -74,7 +74,7 @@ async function kvBurst(instances: number): Promise<void> {
   const folder = await Deno.makeTempDir({ prefix: "bench-kv-" });
   const env = {
     ...base,
-    REPLAY_STORE: "kv",
+    STATE_STORE: "kv",
     KV_URL: `${folder}/hook.sqlite`,
     RATE_LIMIT_PER_COUNTRY: "9000/1h",
   };
@@ -170,7 +170,7 @@ async function lateRepeat(): Promise<void> {
 
 async function kvPart(): Promise<void> {
   console.log(
-    "\n1. REPLAY_STORE=kv (one local file), RATE_LIMIT_PER_COUNTRY=9000/1h, 9,400 new hooks at 16 concurrent\n",
+    "\n1. STATE_STORE=kv (one local file), RATE_LIMIT_PER_COUNTRY=9000/1h, 9,400 new hooks at 16 concurrent\n",
   );
   console.log("| instances | SUCCESSFUL | sends to 8x8 | answers | store problems logged | req/s |");
   console.log("|---|---|---|---|---|---|");

@@ -28,6 +28,9 @@ Deno.test("[deploy] under Deploy-like permissions the service takes the platform
     ...settings,
     PORT: "1",
     ...DEPLOY_ENVIRONMENT,
+    // Deploy's KV database outlives every run of this test: limits would add up across runs.
+    RATE_LIMIT_PER_NUMBER: "off",
+    RATE_LIMIT_PER_USER: "off",
     DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0",
   }, DEPLOY_LIKE_FLAGS);
   try {
@@ -42,7 +45,7 @@ Deno.test("[deploy] under Deploy-like permissions the service takes the platform
     })).json();
     assert.equal(answer.commands[0].value[0].status, "SUCCESSFUL");
     assert.equal(fake.requests.length, 1);
-    // No REPLAY_STORE set: replays, rate limits and receipts live in the app's KV database.
+    // No STATE_STORE set: replays, rate limits and receipts live in the app's KV database.
     const stores = JSON.parse((await service.stdoutLine((line) => line.includes(`"event":"stores"`)))!);
     assert.equal(stores.kind, "kv");
   } finally {

@@ -13,7 +13,7 @@ Deno.test("[shared kv] 10 copies of one eventId across two processes on one KV f
   // The state folder the permission set of `deno task start` and the binary allows: no flag added.
   await Deno.mkdir(STATE, { recursive: true });
   const kvFile = `${STATE}/shared-kv-${crypto.randomUUID()}.sqlite3`;
-  const env = { ...liveEnvironment(fake, SECRET), REPLAY_STORE: "kv", KV_URL: kvFile };
+  const env = { ...liveEnvironment(fake, SECRET), STATE_STORE: "kv", KV_URL: kvFile };
   const flags = START_FLAGS;
   const services: ServiceProcess[] = [];
   try {

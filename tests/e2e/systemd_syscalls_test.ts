@@ -74,7 +74,7 @@ async function callsThroughALifetime(): Promise<Set<string>> {
     ...liveEnvironment(fake, SECRET),
     PORT: "0",
     EIGHTBYEIGHT_DLR_AUTH: DLR_AUTH,
-    REPLAY_STORE: "kv",
+    STATE_STORE: "kv",
     KV_URL: kvFile,
   });
   try {

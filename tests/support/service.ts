@@ -28,7 +28,7 @@ export interface ServiceSetup {
   readonly replays?: ReplayStore;
   readonly limiter?: RateLimiter;
   readonly ledger?: DeliveryLedger;
-  /** A Deno KV database for the stores, as `REPLAY_STORE=kv` gives the service. */
+  /** A Deno KV database for the stores, as `STATE_STORE=kv` gives the service. */
   readonly kv?: Deno.Kv;
   /** A fake 8x8 to share with another service instance; the service closes it only if it made it. */
   readonly fake?: Fake8x8;
