@@ -28,7 +28,15 @@ import { createMemoryReplayStore } from "./stores/memory_replay_store.ts";
 import { createStoreHealth, type StoreHealth } from "./stores/store_health.ts";
 import { createSandboxSms, createSandboxVoice } from "./sandbox/sandbox.ts";
 import type { Config } from "./config/config.ts";
-import type { DeliveryLedger, RateLimiter, ReplayStore, SmsSender, VoiceCaller } from "./domain/ports.ts";
+import type {
+  DeliveryLedger,
+  OnceDeliveryPorts,
+  RateLimiter,
+  ReplayStore,
+  SmsSender,
+  VoiceCaller,
+} from "./domain/ports.ts";
+import { deliverOtpTraced } from "./observability/traced_delivery.ts";
 
 /** What `createService` takes besides the configuration; tests and `main` may choose. */
 export interface ServiceOptions {
@@ -66,15 +74,17 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const ledger = config.receipts === undefined
     ? undefined
     : options.ledger ?? (options.kv === undefined ? createMemoryLedger() : createKvLedger(options.kv));
+  const ports: OnceDeliveryPorts = {
+    phoneNumbers: createLibphonenumberParser({ nationalRegion: config.nationalNumberRegion }),
+    now: Date.now,
+    ...createSenders(config, logger, httpSpans, metrics),
+    replays,
+    abuse: { rules: config.abuse, limiter },
+  };
   const hook = createTelephonyHookHandler({
     authenticator,
-    ports: {
-      phoneNumbers: createLibphonenumberParser({ nationalRegion: config.nationalNumberRegion }),
-      now: Date.now,
-      ...createSenders(config, logger, httpSpans, metrics),
-      replays,
-      abuse: { rules: config.abuse, limiter },
-    },
+    // The use case inside its INTERNAL span; with no tracing registered the span is a no-op.
+    deliver: (request, deadline) => deliverOtpTraced(request, ports, deadline),
     logger,
     metrics,
     ledger,

@@ -58,9 +58,6 @@ export type Delivery =
     readonly metadata: DeliveryMetadata;
   };
 
-/** A delivery that did not happen, or may not have. */
-export type NotDelivered = Exclude<Delivery, { outcome: "delivered" }>;
-
 /** Builds a failed delivery. */
 export function failed(
   reason: FailureReason,

@@ -1,16 +1,20 @@
 import type { Logger } from "../observability/json_logger.ts";
 import { errorResponse, jsonResponse } from "./json_response.ts";
 
-/** Who sent a request, as far as can be trusted. */
-export interface Client {
+/** What a handler knows of its request besides the request itself, and what it tells the tracing around it. */
+export interface RequestContext {
   /** The caller's IP address: the socket's peer, or with a trusted proxy the address it forwarded. */
   readonly address?: string;
   /** `https` when a trusted proxy says the caller used TLS. */
   readonly scheme: "http" | "https";
+  /** Facts a handler learns (Okta's event id, say) for the request's SERVER span; the tracing records them. */
+  readonly facts: Record<string, string | number | boolean>;
+  /** The W3C `traceparent` of the request's SERVER span, set by the tracing when there is one. */
+  traceParent?: string;
 }
 
 /** A request handler as the router calls it. */
-export type Handler = (request: Request, client: Client) => Response | Promise<Response>;
+export type Handler = (request: Request, context: RequestContext) => Response | Promise<Response>;
 
 /** One request this service answered, for the server duration histogram. */
 export interface ServerRequest {
@@ -41,8 +45,6 @@ export interface RouterOptions {
   readonly logger?: Logger;
 }
 
-const NO_CLIENT: Client = { scheme: "http" };
-
 /**
  * Dispatches on paths: a known path with another method is a 405 with `Allow`, anything else a JSON 404.
  * Exact paths take one map lookup, so the hook's hot path never scans the few prefix routes.
@@ -58,7 +60,7 @@ export function createRouter(routes: readonly Route[], options: RouterOptions = 
   }
   const { metrics, logger, trustProxy = false } = options;
 
-  function refuse(request: Request, client: Client, path: string, response: Response): Response {
+  function refuse(request: Request, client: RequestContext, path: string, response: Response): Response {
     logger?.warn("request_refused", {
       status: response.status,
       method: request.method.slice(0, 16),
@@ -70,7 +72,9 @@ export function createRouter(routes: readonly Route[], options: RouterOptions = 
 
   return async (request, info) => {
     const started = performance.now();
-    const client = info === undefined ? NO_CLIENT : clientOf(request, info, trustProxy);
+    const client: RequestContext = info === undefined
+      ? { scheme: "http", facts: {} }
+      : clientOf(request, info, trustProxy);
     const path = pathnameOf(request.url);
     const below = byPath.has(path) ? undefined : prefixes.find((prefix) => path.startsWith(prefix));
     const route = below === undefined ? path : `${below}*`;
@@ -109,11 +113,13 @@ export function healthRoute(details: Readonly<Record<string, string>>): Route {
  * entry is the one the proxy itself added (earlier ones are whatever the caller sent), and `X-Forwarded-Proto`
  * says whether the caller used TLS. Read only when asked: a delivery with tracing off never needs it.
  */
-export function clientOf(request: Request, info: Deno.ServeHandlerInfo, trustProxy: boolean): Client {
+export function clientOf(request: Request, info: Deno.ServeHandlerInfo, trustProxy: boolean): RequestContext {
   return new RequestClient(request, info, trustProxy);
 }
 
-class RequestClient implements Client {
+class RequestClient implements RequestContext {
+  readonly facts: Record<string, string | number | boolean> = {};
+  traceParent?: string;
   #address?: string | null;
   #scheme?: "http" | "https";
   constructor(

@@ -6,8 +6,8 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import { headersGetter, type HttpSpans, runInSpan, tracer } from "./tracing.ts";
-import { type Client, pathnameOf, type Route } from "../http/router.ts";
+import { headersGetter, type HttpSpans, runInSpan, traceParentOf, tracer } from "./tracing.ts";
+import { pathnameOf, type RequestContext, type Route } from "../http/router.ts";
 
 /** Whether a request's headers prove it comes from the route's real caller. */
 export type TrustsCaller = (headers: Headers) => boolean | Promise<boolean>;
@@ -23,11 +23,14 @@ export function traceRoute(route: Route, httpSpans: HttpSpans, trusts?: TrustsCa
   if (httpSpans === "runtime") {
     return {
       ...route,
-      handler(request, client) {
+      async handler(request, context) {
         const span = trace.getActiveSpan();
         span?.updateName(name);
         span?.setAttribute("http.route", route.path);
-        return route.handler(request, client);
+        context.traceParent = traceParentOf(span);
+        const response = await route.handler(request, context);
+        span?.setAttributes(context.facts);
+        return response;
       },
     };
   }
@@ -44,8 +47,10 @@ export function traceRoute(route: Route, httpSpans: HttpSpans, trusts?: TrustsCa
         attributes: { "http.request.method": request.method, "http.route": route.path },
       }, parent);
       if (span.isRecording()) span.setAttributes(serverAttributes(request, client));
+      client.traceParent = traceParentOf(span);
       return runInSpan(span, parent, async () => {
         const response = await route.handler(request, client);
+        span.setAttributes(client.facts);
         span.setAttribute("http.response.status_code", response.status);
         if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         return response;
@@ -56,7 +61,7 @@ export function traceRoute(route: Route, httpSpans: HttpSpans, trusts?: TrustsCa
 
 // The HTTP server conventions' attributes that Deno exposes. `network.protocol.version` is not among them:
 // `Deno.serve` does not tell a handler whether the request came over HTTP/1.1 or HTTP/2.
-function serverAttributes(request: Request, client: Client): Attributes {
+function serverAttributes(request: Request, client: RequestContext): Attributes {
   const attributes: Attributes = {
     "url.path": pathnameOf(request.url),
     "url.scheme": client.scheme,

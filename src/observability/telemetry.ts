@@ -81,12 +81,8 @@ export interface TelemetryConfig {
   readonly samplerRatio: number;
 }
 
-/** `sdk`: our SDK exports traces. `runtime`: Deno's built-in OpenTelemetry does. `off`: no trace is exported. */
-export type TracingMode = "sdk" | "runtime" | "off";
-
 /** The telemetry that started, and how to flush it. */
 export interface Telemetry {
-  readonly mode: TracingMode;
   readonly httpSpans: HttpSpans;
   /**
    * The meters instruments are made on: always this service's own (read by `/metrics`, and pushed over OTLP when
@@ -143,13 +139,13 @@ export function startTelemetry(config: TelemetryConfig, version: string, logger:
       note:
         "Deno's built-in OpenTelemetry is active: spans and logs go to the runtime's exporter, this service's SDK is not used",
     });
-    return { mode: "runtime", httpSpans: "runtime", meters, prometheusText, shutdown: shutdownMetrics };
+    return { httpSpans: "runtime", meters, prometheusText, shutdown: shutdownMetrics };
   }
   const exporter = config.disabled ? undefined : spanExporterFor(config.traces);
   if (exporter === undefined) {
     const why = config.disabled ? "OTEL_SDK_DISABLED is true" : describe(config.traces);
     logger.info("tracing", { mode: "off", note: why });
-    return { mode: "off", httpSpans: "service", meters, prometheusText, shutdown: shutdownMetrics };
+    return { httpSpans: "service", meters, prometheusText, shutdown: shutdownMetrics };
   }
 
   const provider = new BasicTracerProvider({
@@ -175,7 +171,6 @@ export function startTelemetry(config: TelemetryConfig, version: string, logger:
     propagators: config.propagators.join(",") || "none",
   });
   return {
-    mode: "sdk",
     httpSpans: "service",
     meters,
     prometheusText,

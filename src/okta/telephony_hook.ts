@@ -1,13 +1,12 @@
-import { trace } from "@opentelemetry/api";
-import type { Deadline, DeliveryLedger, OnceDeliveryPorts } from "../domain/ports.ts";
-import type { Delivery } from "../domain/delivery.ts";
+import type { Deadline, DeliveryLedger } from "../domain/ports.ts";
+import type { OtpRequest } from "../domain/otp_request.ts";
+import type { Delivery, DeliveryAttempt } from "../domain/delivery.ts";
 import type { SentRecord } from "../domain/receipts.ts";
-import { traceParentOf } from "../observability/tracing.ts";
 import type { Logger } from "../observability/json_logger.ts";
 import { readJson } from "../http/body.ts";
 import { startDeadline } from "../http/deadline.ts";
 import type { DeliveryMetrics } from "../observability/metrics.ts";
-import type { Client, Handler } from "../http/router.ts";
+import type { Handler, RequestContext } from "../http/router.ts";
 import {
   type ErrorCause,
   errorResponse,
@@ -16,7 +15,6 @@ import {
 } from "../http/json_response.ts";
 import { type ParsedHookRequest, parseOktaRequest } from "./okta_request.ts";
 import { toOktaResponse } from "./okta_response.ts";
-import { deliverOtpTraced } from "../observability/traced_delivery.ts";
 
 /** Whether a request is Okta's; a refusal carries a stable, secret-free reason for the log. */
 export type AuthDecision = { readonly ok: true } | { readonly ok: false; readonly reason: string };
@@ -29,7 +27,8 @@ export interface HookAuthenticator {
 /** What the hook handler needs. */
 export interface HookDeps {
   readonly authenticator: HookAuthenticator;
-  readonly ports: OnceDeliveryPorts;
+  /** The use case, at most once per eventId; the composition root decides whether it is traced. */
+  readonly deliver: (request: OtpRequest, deadline: Deadline) => Promise<DeliveryAttempt>;
   readonly logger: Logger;
   /** Time from a request's arrival to its answer; Okta gives up after 3 s. Defaults to 2,500 ms. */
   readonly budgetMs?: number;
@@ -39,10 +38,6 @@ export interface HookDeps {
   readonly ledger?: DeliveryLedger;
   /** Told when the ledger cannot be written; the passcode's answer does not change. */
   readonly onLedgerError?: (error: unknown) => void;
-  /** Milliseconds since the epoch, for the ledger. */
-  readonly wallClock?: () => number;
-  /** Milliseconds from an arbitrary origin, for durations. */
-  readonly now?: () => number;
 }
 
 /** Okta's request is a few hundred bytes; anything near this limit is not Okta. */
@@ -57,12 +52,12 @@ const REPLAYED_HEADERS = { "content-type": "application/json; charset=utf-8", [R
  * with a valid Okta command; only requests that are not Okta's or cannot be read get a 4xx.
  */
 export function createTelephonyHookHandler(deps: HookDeps): Handler {
-  const now = deps.now ?? (() => performance.now());
+  const now = () => performance.now();
   const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
   const refuse = (
     { status, code, summary, causes, detail }: Omit<Refusal, "ok">,
     started: number,
-    client: Client,
+    client: RequestContext,
   ) => {
     deps.logger.warn("hook_refused", {
       status,
@@ -97,7 +92,7 @@ export function createTelephonyHookHandler(deps: HookDeps): Handler {
 
   async function handle(
     request: Request,
-    client: Client,
+    client: RequestContext,
     started: number,
     deadline: Deadline,
   ): Promise<Response> {
@@ -115,12 +110,11 @@ export function createTelephonyHookHandler(deps: HookDeps): Handler {
     if (!parsed.ok) return refuse(parsed, started, client);
 
     const { event, request: otpRequest } = parsed;
-    const serverSpan = trace.getActiveSpan();
-    serverSpan?.setAttribute("okta.event_id", event.eventId);
-    if (event.requestType) serverSpan?.setAttribute("okta.request_type", event.requestType);
-    const { delivery, maskedDestination, countryCallingCode, replayed } = await deliverOtpTraced(
+    // For the request's SERVER span: the tracing around this handler records them.
+    client.facts["okta.event_id"] = event.eventId;
+    if (event.requestType) client.facts["okta.request_type"] = event.requestType;
+    const { delivery, maskedDestination, countryCallingCode, replayed } = await deps.deliver(
       otpRequest,
-      deps.ports,
       deadline,
     );
     if (deps.ledger && delivery.outcome === "delivered" && otpRequest.channel === "sms" && !replayed) {
@@ -129,8 +123,8 @@ export function createTelephonyHookHandler(deps: HookDeps): Handler {
         eventId: event.eventId,
         maskedDestination,
         countryCallingCode: countryCallingCode ?? "",
-        sentAt: (deps.wallClock ?? Date.now)(),
-        traceParent: traceParentOf(serverSpan),
+        sentAt: Date.now(),
+        traceParent: client.traceParent,
       });
     }
     const reason = delivery.outcome === "delivered" ? undefined : delivery.reason;

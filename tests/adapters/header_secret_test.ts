@@ -4,6 +4,7 @@ import { createTelephonyHookHandler } from "../../src/okta/telephony_hook.ts";
 import { createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
 import { capturedLogger, recordingSmsSender } from "../support/fakes.ts";
 import { PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
+import { deliverOtpOnce } from "../../src/domain/deliver_otp.ts";
 
 const CURRENT = "current-secret-0123456789";
 const PREVIOUS = "previous-secret-9876543210";
@@ -32,12 +33,13 @@ Deno.test("[hook] an unauthenticated request is answered before its body is read
   const sms = recordingSmsSender({ outcome: "delivered", provider: "x", transactionId: "x", metadata: {} });
   const handler = createTelephonyHookHandler({
     authenticator: createHeaderSecretAuth({ headerName: "authorization", secrets: [CURRENT] }),
-    ports: {
-      phoneNumbers: { parse: () => undefined },
-      now: Date.now,
-      sms,
-      replays: createMemoryReplayStore(),
-    },
+    deliver: (request, deadline) =>
+      deliverOtpOnce(request, {
+        phoneNumbers: { parse: () => undefined },
+        now: Date.now,
+        sms,
+        replays: createMemoryReplayStore(),
+      }, deadline),
     logger: capturedLogger(),
   });
   let pulls = 0;
@@ -54,7 +56,7 @@ Deno.test("[hook] an unauthenticated request is answered before its body is read
     headers: { authorization: "wrong", "content-type": "application/json" },
     body,
   });
-  const response = await handler(request, { scheme: "http" });
+  const response = await handler(request, { scheme: "http", facts: {} });
   assert.equal(response.status, 401);
   assert.equal(pulls, 0);
   assert.equal(sms.sent.length, 0);

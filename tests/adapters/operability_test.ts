@@ -146,7 +146,8 @@ Deno.test("[operability] a flood of /readyz runs the checks once a second, not o
   const route = readinessRoute([{ name: "kv_unreachable", isReady: () => (checks++, true) }], {
     now: () => clock,
   });
-  const probe = async () => (await route.handler(new Request("http://x/readyz"), { scheme: "http" })).status;
+  const probe = async () =>
+    (await route.handler(new Request("http://x/readyz"), { scheme: "http", facts: {} })).status;
   for (let index = 0; index < 1_000; index++) assert.equal(await probe(), 200);
   assert.equal(checks, 1);
   clock = 1_000;
