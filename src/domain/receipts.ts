@@ -55,3 +55,19 @@ export const FAILED_STATES: ReadonlySet<string> = new Set(["undelivered", "faile
 export function replaces(recorded: ReceiptStatus | undefined, state: string): boolean {
   return recorded === undefined || !FINAL_STATES.has(recorded.state) || FINAL_STATES.has(state);
 }
+
+/**
+ * What one receipt does to a sent message's record, the same wherever the record is stored: a state already
+ * recorded is a duplicate (the provider retried), a step on the way after a final state is stale, anything else is
+ * recorded. `seen` says whether a state was recorded before; the store keeps the states and writes the result.
+ */
+export function applyReceipt(
+  record: DeliveryRecord,
+  seen: (state: string) => boolean,
+  status: ReceiptStatus,
+  at: number,
+): Exclude<ReceiptResult, { kind: "unknown" }> {
+  if (seen(status.state)) return { kind: "duplicate", record };
+  if (!replaces(record.status, status.state)) return { kind: "stale", record };
+  return { kind: "recorded", record: { ...record, status, updatedAt: at } };
+}

@@ -1,9 +1,9 @@
 import type { DeliveryLedger } from "../domain/ports.ts";
 import {
+  applyReceipt,
   type DeliveryRecord,
   type ReceiptResult,
   type ReceiptStatus,
-  replaces,
   type SentRecord,
 } from "../domain/receipts.ts";
 import { whenUnlocked } from "./kv_locked.ts";
@@ -43,13 +43,10 @@ export function createKvLedger(kv: Deno.Kv, options: KvLedgerOptions = {}): Deli
       for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
         const entry = await kv.get<Stored>(key);
         if (entry.value === null) return { kind: "unknown" };
-        if (entry.value.states.includes(status.state)) {
-          return { kind: "duplicate", record: entry.value.record };
-        }
-        if (!replaces(entry.value.record.status, status.state)) {
-          return { kind: "stale", record: entry.value.record };
-        }
-        const record: DeliveryRecord = { ...entry.value.record, status, updatedAt: at };
+        const { states } = entry.value;
+        const result = applyReceipt(entry.value.record, (state) => states.includes(state), status, at);
+        if (result.kind !== "recorded") return result;
+        const { record } = result;
         const stored: Stored = { record, states: [...entry.value.states, status.state] };
         // Keep the original expiry horizon: receipts do not extend a record's life.
         const expireIn = Math.max(1, record.sentAt + ttlMs - at);

@@ -1,10 +1,10 @@
 import type { DeliveryLedger } from "../domain/ports.ts";
 import { createBoundedMap } from "./bounded_map.ts";
 import {
+  applyReceipt,
   type DeliveryRecord,
   type ReceiptResult,
   type ReceiptStatus,
-  replaces,
   type SentRecord,
 } from "../domain/receipts.ts";
 
@@ -49,13 +49,12 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): DeliveryL
     record(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult> {
       const entry = live(transactionId);
       if (entry === undefined) return Promise.resolve({ kind: "unknown" });
-      if (entry.states.has(status.state)) return Promise.resolve({ kind: "duplicate", record: entry.record });
-      if (!replaces(entry.record.status, status.state)) {
-        return Promise.resolve({ kind: "stale", record: entry.record });
+      const result = applyReceipt(entry.record, (state) => entry.states.has(state), status, at);
+      if (result.kind === "recorded") {
+        entry.states.add(status.state);
+        entry.record = result.record;
       }
-      entry.states.add(status.state);
-      entry.record = { ...entry.record, status, updatedAt: at };
-      return Promise.resolve({ kind: "recorded", record: entry.record });
+      return Promise.resolve(result);
     },
     lookup(eventId: string): Promise<DeliveryRecord | undefined> {
       return Promise.resolve(live(byEvent.get(eventId))?.record);
