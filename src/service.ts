@@ -30,7 +30,7 @@ import { createSandboxSms, createSandboxVoice } from "./sandbox/sandbox.ts";
 import type { Config } from "./config/config.ts";
 import type {
   DeliveryLedger,
-  OnceDeliveryPorts,
+  DeliveryPorts,
   RateLimiter,
   ReplayStore,
   SmsSender,
@@ -74,17 +74,17 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   const ledger = config.receipts === undefined
     ? undefined
     : options.ledger ?? (options.kv === undefined ? createMemoryLedger() : createKvLedger(options.kv));
-  const ports: OnceDeliveryPorts = {
+  const ports: DeliveryPorts = {
     phoneNumbers: createLibphonenumberParser({ nationalRegion: config.nationalNumberRegion }),
     now: Date.now,
     ...createSenders(config, logger, httpSpans, metrics),
     replays,
-    abuse: { rules: config.abuse, limiter },
+    limiter,
   };
   const hook = createTelephonyHookHandler({
     authenticator,
     // The use case inside its INTERNAL span; with no tracing registered the span is a no-op.
-    deliver: (request, deadline) => deliverOtpTraced(request, ports, deadline),
+    deliver: (request, deadline) => deliverOtpTraced(request, config.abuse, ports, deadline),
     logger,
     metrics,
     ledger,

@@ -2,14 +2,14 @@ import { refusalFor } from "./abuse_policy.ts";
 import { type Delivery, type DeliveryAttempt, failed } from "./delivery.ts";
 import { maskPhoneNumber, UNPARSABLE_NUMBER_MASK } from "./mask.ts";
 import { type OtpRequest, smsText } from "./otp_request.ts";
-import type { Deadline, DeliveryPorts, OnceDeliveryPorts } from "./ports.ts";
+import type { AbuseRules } from "./abuse_rules.ts";
+import type { Deadline, DeliveryPorts } from "./ports.ts";
 
-/**
- * The use case: deliver one passcode over the requested channel, by SMS or by voice call.
- * Unusable numbers, abuse refusals and an unconfigured channel fail here, before any provider is called.
- */
-export async function deliverOtp(
+// One passcode over the requested channel, by SMS or by voice call. Unusable numbers, abuse refusals and an
+// unconfigured channel fail here, before any provider is called.
+async function deliverFresh(
   request: OtpRequest,
+  rules: AbuseRules,
   ports: DeliveryPorts,
   deadline: Deadline,
 ): Promise<DeliveryAttempt> {
@@ -26,10 +26,8 @@ export async function deliverOtp(
   if (!request.preview && request.expiresAt !== undefined && request.expiresAt.getTime() <= ports.now()) {
     return attempt(failed("otp_expired"));
   }
-  if (ports.abuse !== undefined) {
-    const refusal = await refusalFor(request, to, ports.abuse.rules, ports.abuse.limiter);
-    if (refusal !== undefined) return attempt(failed(refusal.reason, { metadata: { rule: refusal.rule } }));
-  }
+  const refusal = await refusalFor(request, to, rules, ports.limiter);
+  if (refusal !== undefined) return attempt(failed(refusal.reason, { metadata: { rule: refusal.rule } }));
   if (request.channel === "voice") {
     // Never send an SMS in place of a call: the user chose voice, and the caller may have another route.
     if (ports.voice === undefined) return attempt(failed("channel_not_configured"));
@@ -41,13 +39,15 @@ export async function deliverOtp(
 }
 
 /**
- * `deliverOtp` at most once per event id: a repeated request gets the first result without a second send, and
- * concurrent copies wait for the first. A copy whose first is still in flight when its own time runs out gets an
- * unknown outcome: the passcode may be on its way.
+ * The use case: deliver one passcode, at most once per event id. A repeated request gets the first result without
+ * a second send, and concurrent copies wait for the first; a copy whose first is still in flight when its own time
+ * runs out gets an unknown outcome (the passcode may be on its way). The operator's abuse rules are configuration;
+ * the ports are everything the core reaches outside itself.
  */
-export async function deliverOtpOnce(
+export async function deliverOtp(
   request: OtpRequest,
-  ports: OnceDeliveryPorts,
+  rules: AbuseRules,
+  ports: DeliveryPorts,
   deadline: Deadline,
 ): Promise<DeliveryAttempt> {
   const claim = await ports.replays.claim(request.eventId, deadline);
@@ -58,7 +58,7 @@ export async function deliverOtpOnce(
   }
   let attempt: DeliveryAttempt;
   try {
-    attempt = await deliverOtp(request, ports, deadline);
+    attempt = await deliverFresh(request, rules, ports, deadline);
   } catch (error) {
     await ports.replays.release(request.eventId);
     throw error;

@@ -1,5 +1,5 @@
 // The core's whole outside world. Adapters implement these; only main.ts decides which one serves.
-import type { AbuseRules, RateLimit } from "./abuse_rules.ts";
+import type { RateLimit } from "./abuse_rules.ts";
 import type { Delivery, DeliveryAttempt } from "./delivery.ts";
 import type { PhoneNumber } from "./otp_request.ts";
 import type { DeliveryRecord, ReceiptResult, ReceiptStatus, SentRecord } from "./receipts.ts";
@@ -90,14 +90,11 @@ export interface DeliveryPorts {
   readonly phoneNumbers: PhoneNumbers;
   /** Milliseconds since the epoch, to tell an expired passcode. */
   readonly now: () => number;
-  /** The abuse rules and the limiter they count with; absent, nothing is refused. */
-  readonly abuse?: { readonly rules: AbuseRules; readonly limiter: RateLimiter };
   readonly sms: SmsSender;
   /** Absent when voice is not configured: voice requests then fail, and never become an SMS. */
   readonly voice?: VoiceCaller;
-}
-
-/** `deliverOtpOnce` also needs the replay store. */
-export interface OnceDeliveryPorts extends DeliveryPorts {
+  /** Remembers event ids, so a repeated request never sends twice. */
   readonly replays: ReplayStore;
+  /** Counts against the rules' rate limits; needed only when the rules have any. */
+  readonly limiter?: RateLimiter;
 }

@@ -93,3 +93,15 @@ Deno.test("[abuse policy] preview requests may use a placeholder number, but eve
     "country_not_allowed",
   );
 });
+
+Deno.test("[abuse policy] a rate limit with no limiter to count it is a wiring bug, not a pass", async () => {
+  const to = { e164: "+14155552671", countryCallingCode: "1", regionCode: "US", valid: true };
+  const request = { eventId: "e", channel: "sms" as const, rawPhoneNumber: to.e164, otpCode: "1" };
+  const rules = { ...NO_ABUSE_RULES, perNumber: { max: 1, windowMs: 60_000 } };
+  await assert.rejects(() => refusalFor(request, to, rules, undefined), /no limiter counts it/);
+  assert.equal(
+    await refusalFor(request, to, NO_ABUSE_RULES, undefined),
+    undefined,
+    "no limits, no limiter needed",
+  );
+});

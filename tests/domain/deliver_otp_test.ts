@@ -4,7 +4,13 @@ import { type Delivery, failed } from "../../src/domain/delivery.ts";
 import { maskPhoneNumber } from "../../src/domain/mask.ts";
 import type { OtpRequest, PhoneNumber } from "../../src/domain/otp_request.ts";
 import type { PhoneNumbers } from "../../src/domain/ports.ts";
-import { recordingSmsSender, recordingVoiceCaller, testDeadline } from "../support/fakes.ts";
+import {
+  forgetfulReplays,
+  recordingSmsSender,
+  recordingVoiceCaller,
+  testDeadline,
+} from "../support/fakes.ts";
+import { NO_ABUSE_RULES } from "../../src/domain/abuse_rules.ts";
 
 const DELIVERED: Delivery = { outcome: "delivered", provider: "test", transactionId: "t-1", metadata: {} };
 
@@ -33,7 +39,12 @@ function otpRequest(changes: Partial<OtpRequest> = {}): OtpRequest {
 
 Deno.test("[deliver otp] sends the rendered text to the normalised number and returns the sender's result", async () => {
   const sms = recordingSmsSender(DELIVERED);
-  const attempt = await deliverOtp(otpRequest(), { phoneNumbers, sms, now }, testDeadline());
+  const attempt = await deliverOtp(otpRequest(), NO_ABUSE_RULES, {
+    phoneNumbers,
+    sms,
+    now,
+    replays: forgetfulReplays(),
+  }, testDeadline());
   assert.deepEqual(attempt, {
     delivery: DELIVERED,
     maskedDestination: "+1******1234",
@@ -49,21 +60,23 @@ Deno.test("[deliver otp] sends the rendered text to the normalised number and re
 
 Deno.test("[deliver otp] falls back to a plain text with the code when Okta sends no template", async () => {
   const sms = recordingSmsSender(DELIVERED);
-  await deliverOtp(
-    otpRequest({ messageText: undefined }),
-    { phoneNumbers, sms, now },
-    testDeadline(),
-  );
+  await deliverOtp(otpRequest({ messageText: undefined }), NO_ABUSE_RULES, {
+    phoneNumbers,
+    sms,
+    now,
+    replays: forgetfulReplays(),
+  }, testDeadline());
   assert.equal(sms.sent[0]?.text, "Your verification code is 424242");
 });
 
 Deno.test("[deliver otp] an unusable number fails without calling the sender", async () => {
   const sms = recordingSmsSender(DELIVERED);
-  const attempt = await deliverOtp(
-    otpRequest({ rawPhoneNumber: "12" }),
-    { phoneNumbers, sms, now },
-    testDeadline(),
-  );
+  const attempt = await deliverOtp(otpRequest({ rawPhoneNumber: "12" }), NO_ABUSE_RULES, {
+    phoneNumbers,
+    sms,
+    now,
+    replays: forgetfulReplays(),
+  }, testDeadline());
   assert.deepEqual(attempt.delivery, failed("invalid_phone_number"));
   assert.equal(attempt.maskedDestination, "(unparsable)");
   assert.equal(sms.sent.length, 0);
@@ -73,7 +86,13 @@ Deno.test("[deliver otp] a voice request places one call with the code and local
   const sms = recordingSmsSender(DELIVERED);
   const voice = recordingVoiceCaller(DELIVERED);
   const request = otpRequest({ channel: "voice", locale: "EN-US" });
-  const attempt = await deliverOtp(request, { phoneNumbers, sms, voice, now }, testDeadline());
+  const attempt = await deliverOtp(request, NO_ABUSE_RULES, {
+    phoneNumbers,
+    sms,
+    voice,
+    now,
+    replays: forgetfulReplays(),
+  }, testDeadline());
   assert.deepEqual(attempt, {
     delivery: DELIVERED,
     maskedDestination: "+1******1234",
@@ -91,11 +110,12 @@ Deno.test("[deliver otp] a voice request places one call with the code and local
 
 Deno.test("[deliver otp] voice without a configured caller fails clearly and never becomes an SMS", async () => {
   const sms = recordingSmsSender(DELIVERED);
-  const attempt = await deliverOtp(
-    otpRequest({ channel: "voice" }),
-    { phoneNumbers, sms, now },
-    testDeadline(),
-  );
+  const attempt = await deliverOtp(otpRequest({ channel: "voice" }), NO_ABUSE_RULES, {
+    phoneNumbers,
+    sms,
+    now,
+    replays: forgetfulReplays(),
+  }, testDeadline());
   assert.deepEqual(attempt.delivery, failed("channel_not_configured"));
   assert.equal(attempt.maskedDestination, "+1******1234");
   assert.equal(sms.sent.length, 0);

@@ -4,7 +4,8 @@ import { createTelephonyHookHandler } from "../../src/okta/telephony_hook.ts";
 import { createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
 import { capturedLogger, recordingSmsSender } from "../support/fakes.ts";
 import { PREVIEW_SAMPLE_TEXT } from "../support/okta_requests.ts";
-import { deliverOtpOnce } from "../../src/domain/deliver_otp.ts";
+import { deliverOtp } from "../../src/domain/deliver_otp.ts";
+import { NO_ABUSE_RULES } from "../../src/domain/abuse_rules.ts";
 
 const CURRENT = "current-secret-0123456789";
 const PREVIOUS = "previous-secret-9876543210";
@@ -34,7 +35,7 @@ Deno.test("[hook] an unauthenticated request is answered before its body is read
   const handler = createTelephonyHookHandler({
     authenticator: createHeaderSecretAuth({ headerName: "authorization", secrets: [CURRENT] }),
     deliver: (request, deadline) =>
-      deliverOtpOnce(request, {
+      deliverOtp(request, NO_ABUSE_RULES, {
         phoneNumbers: { parse: () => undefined },
         now: Date.now,
         sms,

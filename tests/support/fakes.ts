@@ -1,6 +1,13 @@
 // Hand-made fakes of the core's ports: no mocking library needed when every edge is a port.
 import type { Delivery } from "../../src/domain/delivery.ts";
-import type { Deadline, SmsMessage, SmsSender, VoiceCall, VoiceCaller } from "../../src/domain/ports.ts";
+import type {
+  Deadline,
+  ReplayStore,
+  SmsMessage,
+  SmsSender,
+  VoiceCall,
+  VoiceCaller,
+} from "../../src/domain/ports.ts";
 import { createJsonLogger, type Logger } from "../../src/observability/json_logger.ts";
 
 /** An SMS sender that records what it was asked to send and answers with a fixed delivery. */
@@ -40,4 +47,13 @@ export function capturedLogger(): Logger & { lines: string[]; events(): Record<s
 /** A deadline that ends only when the test aborts `controller`; it claims `remainingMs` are left until then. */
 export function testDeadline(controller = new AbortController(), remainingMs = 2_500): Deadline {
   return { signal: controller.signal, remainingMs: () => (controller.signal.aborted ? 0 : remainingMs) };
+}
+
+/** A replay store that remembers nothing: every request is its first copy. For tests of one delivery. */
+export function forgetfulReplays(): ReplayStore {
+  return {
+    claim: () => Promise.resolve({ kind: "claimed" }),
+    complete: () => Promise.resolve(),
+    release: () => Promise.resolve(),
+  };
 }
