@@ -9,7 +9,7 @@ import { createRouter, healthRoute, type Route, type ServeHandler } from "./http
 import { createDeliveryLookup, DELIVERIES_PREFIX } from "./receipts/delivery_lookup.ts";
 import { createReceiptWebhook } from "./receipts/receipt_webhook.ts";
 import { errorResponse } from "./http/json_response.ts";
-import { type DeliveryMetrics, metricsRoute } from "./observability/metrics.ts";
+import { metricsRoute, type ServiceMetrics } from "./observability/metrics.ts";
 import { traceRoute } from "./observability/server_span.ts";
 import { createTelephonyHookHandler, type HookAuthenticator } from "./okta/telephony_hook.ts";
 import { createEightByEightSms } from "./eight_by_eight/sms_sender.ts";
@@ -206,7 +206,7 @@ function createSenders(
   config: Config,
   logger: Logger,
   httpSpans: HttpSpans,
-  metrics: DeliveryMetrics,
+  metrics: ServiceMetrics,
 ): { sms: SmsSender; voice?: VoiceCaller } {
   const { provider } = config;
   if (provider.kind === "sandbox") {

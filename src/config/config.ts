@@ -304,63 +304,14 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
-  const given = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name in env);
-  const oauth = "OKTA_OAUTH_ISSUER" in env;
-  // The sandbox answers every passcode SUCCESSFUL and sends none: reachable from elsewhere only on purpose, so a
-  // misspelled EIGHTBYEIGHT_ variable cannot silently turn a production host into one.
-  const onDeploy = isDenoDeploy(env);
-  const reachable = onDeploy || (env.HOST !== undefined && !isLoopback(env.HOST));
-  if (given.length === 0 && reachable && env.SANDBOX !== "true") {
-    problems.push(
-      "EIGHTBYEIGHT_API_KEY and EIGHTBYEIGHT_SUBACCOUNT_ID are missing, so this would be the sandbox (every " +
-        "passcode answered SUCCESSFUL, none sent) on an address others can reach; set them, or SANDBOX=true " +
-        "to run the sandbox there on purpose",
-    );
-  }
-  if (given.length > 0 && env.SANDBOX === "true") {
-    problems.push(`SANDBOX=true cannot be used with 8x8 settings (${given.join(", ")})`);
-  }
-  if (given.length > 0) {
-    const required = [
-      "EIGHTBYEIGHT_API_KEY",
-      "EIGHTBYEIGHT_SUBACCOUNT_ID",
-      ...(oauth ? [] : ["OKTA_AUTH_SECRET"]),
-    ];
-    for (const name of required) {
-      if (!(name in env)) {
-        problems.push(`${name} is required when any EIGHTBYEIGHT_ setting is given (${given.join(", ")})`);
-      }
-    }
-  }
-  const oauthGiven = ["OKTA_OAUTH_AUDIENCE", "OKTA_OAUTH_SCOPE", "OKTA_OAUTH_CLIENT_ID"].filter((name) =>
-    name in env
-  );
-  if (oauth && !("OKTA_OAUTH_AUDIENCE" in env)) {
-    problems.push("OKTA_OAUTH_AUDIENCE is required with OKTA_OAUTH_ISSUER");
-  }
-  if (!oauth && oauthGiven.length > 0) problems.push(`${oauthGiven.join(", ")} need OKTA_OAUTH_ISSUER`);
-  if (oauth && ("OKTA_AUTH_SECRET" in env || "OKTA_AUTH_SECRET_PREVIOUS" in env)) {
-    problems.push(
-      "OKTA_AUTH_SECRET cannot be used with OKTA_OAUTH_ISSUER: Okta authenticates with one or the other",
-    );
-  }
-  const voiceGiven = VOICE_VARIABLES.filter((name) => name in env);
-  if (voiceGiven.length > 0 && !("EIGHTBYEIGHT_VOICE_SOURCE" in env)) {
-    problems.push(`EIGHTBYEIGHT_VOICE_SOURCE (the caller ID) is required to use ${voiceGiven.join(", ")}`);
-  }
-  if (
-    "EIGHTBYEIGHT_DLR_PATH" in env && env.EIGHTBYEIGHT_DLR_PATH === (env.OKTA_HOOK_PATH ?? "/telephony-hook")
-  ) {
-    problems.push("EIGHTBYEIGHT_DLR_PATH must differ from OKTA_HOOK_PATH");
-  }
-  if ("OKTA_AUTH_SECRET_PREVIOUS" in env && !("OKTA_AUTH_SECRET" in env)) {
-    problems.push("OKTA_AUTH_SECRET_PREVIOUS needs OKTA_AUTH_SECRET: it only extends a rotation");
-  }
+  problems.push(...sandboxProblems(env), ...oktaAuthProblems(env), ...eightByEightProblems(env));
   if ("REPLAY_STORE" in env && "STATE_STORE" in env && env.REPLAY_STORE !== env.STATE_STORE) {
     problems.push(
       "REPLAY_STORE (the old name of STATE_STORE) and STATE_STORE disagree: keep STATE_STORE only",
     );
   }
+  const given = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name in env);
+  const onDeploy = isDenoDeploy(env);
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const values = parsed.data;
 
@@ -468,6 +419,74 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
 // the listen address to Deno's default (0.0.0.0:8000).
 function isDenoDeploy(env: Record<string, string | undefined>): boolean {
   return env.DENO_DEPLOY === "true" && (env.DENO_DEPLOYMENT_ID ?? "") !== "";
+}
+
+type Present = Readonly<Record<string, string>>;
+
+// The sandbox answers every passcode SUCCESSFUL and sends none: reachable from elsewhere only on purpose, so a
+// misspelled EIGHTBYEIGHT_ variable cannot silently turn a production host into one.
+function sandboxProblems(env: Present): string[] {
+  const given = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name in env);
+  const reachable = isDenoDeploy(env) || (env.HOST !== undefined && !isLoopback(env.HOST));
+  if (given.length === 0 && reachable && env.SANDBOX !== "true") {
+    return [
+      "EIGHTBYEIGHT_API_KEY and EIGHTBYEIGHT_SUBACCOUNT_ID are missing, so this would be the sandbox (every " +
+      "passcode answered SUCCESSFUL, none sent) on an address others can reach; set them, or SANDBOX=true " +
+      "to run the sandbox there on purpose",
+    ];
+  }
+  if (given.length > 0 && env.SANDBOX === "true") {
+    return [`SANDBOX=true cannot be used with 8x8 settings (${given.join(", ")})`];
+  }
+  return [];
+}
+
+// Okta authenticates with a shared secret or with OAuth 2.0, never both, and each needs its parts.
+function oktaAuthProblems(env: Present): string[] {
+  const problems: string[] = [];
+  const oauth = "OKTA_OAUTH_ISSUER" in env;
+  const oauthGiven = ["OKTA_OAUTH_AUDIENCE", "OKTA_OAUTH_SCOPE", "OKTA_OAUTH_CLIENT_ID"].filter((name) =>
+    name in env
+  );
+  if (oauth && !("OKTA_OAUTH_AUDIENCE" in env)) {
+    problems.push("OKTA_OAUTH_AUDIENCE is required with OKTA_OAUTH_ISSUER");
+  }
+  if (!oauth && oauthGiven.length > 0) problems.push(`${oauthGiven.join(", ")} need OKTA_OAUTH_ISSUER`);
+  if (oauth && ("OKTA_AUTH_SECRET" in env || "OKTA_AUTH_SECRET_PREVIOUS" in env)) {
+    problems.push(
+      "OKTA_AUTH_SECRET cannot be used with OKTA_OAUTH_ISSUER: Okta authenticates with one or the other",
+    );
+  }
+  if ("OKTA_AUTH_SECRET_PREVIOUS" in env && !("OKTA_AUTH_SECRET" in env)) {
+    problems.push("OKTA_AUTH_SECRET_PREVIOUS needs OKTA_AUTH_SECRET: it only extends a rotation");
+  }
+  return problems;
+}
+
+// Any 8x8 setting means sending for real: then the key, the subaccount and Okta's secret are all needed.
+function eightByEightProblems(env: Present): string[] {
+  const problems: string[] = [];
+  const given = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name in env);
+  if (given.length > 0) {
+    const required = [
+      "EIGHTBYEIGHT_API_KEY",
+      "EIGHTBYEIGHT_SUBACCOUNT_ID",
+      ...("OKTA_OAUTH_ISSUER" in env ? [] : ["OKTA_AUTH_SECRET"]),
+    ];
+    for (const name of required.filter((name) => !(name in env))) {
+      problems.push(`${name} is required when any EIGHTBYEIGHT_ setting is given (${given.join(", ")})`);
+    }
+  }
+  const voiceGiven = VOICE_VARIABLES.filter((name) => name in env);
+  if (voiceGiven.length > 0 && !("EIGHTBYEIGHT_VOICE_SOURCE" in env)) {
+    problems.push(`EIGHTBYEIGHT_VOICE_SOURCE (the caller ID) is required to use ${voiceGiven.join(", ")}`);
+  }
+  if (
+    "EIGHTBYEIGHT_DLR_PATH" in env && env.EIGHTBYEIGHT_DLR_PATH === (env.OKTA_HOOK_PATH ?? "/telephony-hook")
+  ) {
+    problems.push("EIGHTBYEIGHT_DLR_PATH must differ from OKTA_HOOK_PATH");
+  }
+  return problems;
 }
 
 // The signal-specific endpoint is used as it is; the generic one gets the signal's path appended.

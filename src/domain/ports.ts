@@ -61,7 +61,7 @@ export interface DeliveryLedger {
   /** Remembers a sent passcode under the provider's id. */
   remember(sent: SentRecord): Promise<void>;
   /** Records a receipt, once per message and state, however often the provider retries it. */
-  record(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult>;
+  recordReceipt(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult>;
   /** The passcode sent for an event, with its latest receipt. */
   lookup(eventId: string): Promise<DeliveryRecord | undefined>;
 }

@@ -1,4 +1,5 @@
-// Every answer 8x8 can give, and every way a call can fail, turned into a Delivery plus whether a retry is safe.
+// What 8x8's APIs share: error answers and failed calls turned into a Delivery plus whether a retry is safe.
+// Each sender reads its own API's success answers (sms_sender.ts, voice_caller.ts).
 import {
   type Delivery,
   type DeliveryMetadata,
@@ -16,17 +17,6 @@ export interface Classified {
   readonly retryable: boolean;
   /** 8x8's `Retry-After`, in milliseconds, when it sent one. */
   readonly retryAfterMs?: number;
-}
-
-/** Classifies an answer of 8x8's SMS API (its body already read as text). */
-export function classifySmsResponse(response: Response, text: string): Classified {
-  const json = parseJsonObject(text);
-  if (response.status === 200) return { delivery: accepted(json), retryable: false };
-  return classifyError(response, {
-    code: json?.code,
-    message: json?.message,
-    errorId: json?.errorId,
-  }, reasonForStatus(response.status, json?.code));
 }
 
 /** The parts of an 8x8 error body worth keeping, whatever the API's own shape. */
@@ -70,30 +60,6 @@ export function classifyFetchError(error: unknown, signal: AbortSignal): Classif
     };
   }
   return { delivery: unknown("network_error", {}), retryable: false };
-}
-
-function accepted(json: Record<string, unknown> | undefined): Delivery {
-  const umid = json?.umid;
-  const status = json?.status as Record<string, unknown> | undefined;
-  if (typeof umid !== "string" || typeof status?.code !== "string") {
-    // 8x8 said 200 but we cannot read what it accepted: the SMS may be on its way.
-    return unknown("unreadable_response", { httpStatus: "200" });
-  }
-  if (status.code === "REJECTED") {
-    const metadata = compact({ umid, status: "REJECTED", message: redactNumbers(status.description) });
-    return failed("provider_rejected", { provider: EIGHT_BY_EIGHT, metadata });
-  }
-  const metadata = compact({ status: status.code, encoding: json?.encoding });
-  return { outcome: "delivered", provider: EIGHT_BY_EIGHT, transactionId: umid, metadata };
-}
-
-// 8x8's documented error codes: 1002 is "Invalid MSISDN"; 401 is an unknown or revoked API key.
-function reasonForStatus(status: number, code: unknown): FailureReason {
-  if (status === 400 && code === 1002) return "invalid_phone_number";
-  if (status === 401 || status === 403) return "provider_auth_failed";
-  if (status === 429) return "provider_rate_limited";
-  if (status >= 500) return "provider_unavailable";
-  return "provider_rejected";
 }
 
 // Retry-After in seconds, as 8x8 sends it; an HTTP date is accepted too.

@@ -1,7 +1,15 @@
-import type { Delivery } from "../domain/delivery.ts";
+import { type Delivery, failed, type FailureReason } from "../domain/delivery.ts";
 import type { Deadline, SmsMessage, SmsSender } from "../domain/ports.ts";
 import type { HttpSpans } from "../observability/tracing.ts";
-import { classifySmsResponse, EIGHT_BY_EIGHT } from "./classify.ts";
+import {
+  type Classified,
+  classifyError,
+  compact,
+  EIGHT_BY_EIGHT,
+  parseJsonObject,
+  redactNumbers,
+  unknown,
+} from "./classify.ts";
 import { type ClientOptions, createEightByEightClient, type RetryOptions, subaccountUrl } from "./client.ts";
 
 export { EIGHT_BY_EIGHT };
@@ -47,4 +55,39 @@ export function createEightByEightSms(options: EightByEightSmsOptions): SmsSende
       return post(body, deadline, classifySmsResponse);
     },
   };
+}
+
+/** Classifies an answer of 8x8's SMS API (its body already read as text). */
+export function classifySmsResponse(response: Response, text: string): Classified {
+  const json = parseJsonObject(text);
+  if (response.status === 200) return { delivery: accepted(json), retryable: false };
+  return classifyError(response, {
+    code: json?.code,
+    message: json?.message,
+    errorId: json?.errorId,
+  }, reasonForStatus(response.status, json?.code));
+}
+
+function accepted(json: Record<string, unknown> | undefined): Delivery {
+  const umid = json?.umid;
+  const status = json?.status as Record<string, unknown> | undefined;
+  if (typeof umid !== "string" || typeof status?.code !== "string") {
+    // 8x8 said 200 but we cannot read what it accepted: the SMS may be on its way.
+    return unknown("unreadable_response", { httpStatus: "200" });
+  }
+  if (status.code === "REJECTED") {
+    const metadata = compact({ umid, status: "REJECTED", message: redactNumbers(status.description) });
+    return failed("provider_rejected", { provider: EIGHT_BY_EIGHT, metadata });
+  }
+  const metadata = compact({ status: status.code, encoding: json?.encoding });
+  return { outcome: "delivered", provider: EIGHT_BY_EIGHT, transactionId: umid, metadata };
+}
+
+// 8x8's documented error codes: 1002 is "Invalid MSISDN"; 401 is an unknown or revoked API key.
+function reasonForStatus(status: number, code: unknown): FailureReason {
+  if (status === 400 && code === 1002) return "invalid_phone_number";
+  if (status === 401 || status === 403) return "provider_auth_failed";
+  if (status === 429) return "provider_rate_limited";
+  if (status >= 500) return "provider_unavailable";
+  return "provider_rejected";
 }

@@ -26,7 +26,7 @@ export interface ClientRequest {
 }
 
 /** What the service counts and times; bounded attributes only, never a number, id or code. */
-export interface DeliveryMetrics {
+export interface ServiceMetrics {
   delivery(count: DeliveryCount): void;
   /** A carrier's verdict, by state and destination country calling code. */
   receipt(state: string, countryCallingCode: string): void;

@@ -1,6 +1,6 @@
 import type { Attributes, Counter, Histogram, Meter } from "@opentelemetry/api";
 import process from "node:process";
-import type { ClientRequest, DeliveryCount, DeliveryMetrics, ServerRequest } from "./metrics.ts";
+import type { ClientRequest, DeliveryCount, ServerRequest, ServiceMetrics } from "./metrics.ts";
 
 // The semantic conventions' advice for HTTP durations, in seconds.
 const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -36,7 +36,7 @@ interface Instruments {
 export function createOtelMetrics(
   meters: { readonly own: Meter; readonly runtime?: Meter },
   version: string,
-): DeliveryMetrics {
+): ServiceMetrics {
   const own = instrumentsOn(meters.own, true);
   const all = meters.runtime === undefined ? [own] : [own, instrumentsOn(meters.runtime, false)];
   describeProcess(meters.own, version);

@@ -5,7 +5,7 @@ import type { SentRecord } from "../domain/receipts.ts";
 import type { Logger } from "../observability/json_logger.ts";
 import { readJson } from "../http/body.ts";
 import { startDeadline } from "../http/deadline.ts";
-import type { DeliveryMetrics } from "../observability/metrics.ts";
+import type { ServiceMetrics } from "../observability/metrics.ts";
 import type { Handler, RequestContext } from "../http/router.ts";
 import {
   type ErrorCause,
@@ -33,7 +33,7 @@ export interface HookDeps {
   /** Time from a request's arrival to its answer; Okta gives up after 3 s. Defaults to 2,500 ms. */
   readonly budgetMs?: number;
   /** Counts outcomes for `/metrics`. */
-  readonly metrics?: DeliveryMetrics;
+  readonly metrics?: ServiceMetrics;
   /** Remembers sent SMS so that 8x8's delivery receipts can be joined to them; absent when receipts are off. */
   readonly ledger?: DeliveryLedger;
   /** Told when the ledger cannot be written; the passcode's answer does not change. */

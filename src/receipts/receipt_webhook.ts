@@ -6,7 +6,7 @@ import type { Logger } from "../observability/json_logger.ts";
 import { spanContextOf, tracer } from "../observability/tracing.ts";
 import { readJson } from "../http/body.ts";
 import { errorResponse, jsonResponse } from "../http/json_response.ts";
-import type { DeliveryMetrics } from "../observability/metrics.ts";
+import type { ServiceMetrics } from "../observability/metrics.ts";
 import type { Handler } from "../http/router.ts";
 import { sameInConstantTime } from "../http/constant_time.ts";
 
@@ -16,7 +16,7 @@ export interface ReceiptWebhookDeps {
   readonly authorization: string;
   readonly ledger: DeliveryLedger;
   readonly logger: Logger;
-  readonly metrics?: DeliveryMetrics;
+  readonly metrics?: ServiceMetrics;
   /** Milliseconds since the epoch. */
   readonly now?: () => number;
 }
@@ -85,7 +85,7 @@ export function createReceiptWebhook(deps: ReceiptWebhookDeps): Handler {
       observedAt: payload.status.timestamp,
     };
     const at = now();
-    const result = await deps.ledger.record(payload.umid, status, at);
+    const result = await deps.ledger.recordReceipt(payload.umid, status, at);
     if (result.kind === "recorded") report(result, at);
     if (result.kind === "unknown") {
       deps.logger.warn("receipt_unknown", { umid: payload.umid, state: status.state });

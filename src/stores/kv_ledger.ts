@@ -38,7 +38,7 @@ export function createKvLedger(kv: Deno.Kv, options: KvLedgerOptions = {}): Deli
           .commit()
       );
     },
-    async record(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult> {
+    async recordReceipt(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult> {
       const key = byTransaction(transactionId);
       for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
         const entry = await kv.get<Stored>(key);

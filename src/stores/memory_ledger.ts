@@ -46,7 +46,7 @@ export function createMemoryLedger(options: MemoryLedgerOptions = {}): DeliveryL
       byEvent.set(sent.eventId, sent.transactionId);
       return Promise.resolve();
     },
-    record(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult> {
+    recordReceipt(transactionId: string, status: ReceiptStatus, at: number): Promise<ReceiptResult> {
       const entry = live(transactionId);
       if (entry === undefined) return Promise.resolve({ kind: "unknown" });
       const result = applyReceipt(entry.record, (state) => entry.states.has(state), status, at);

@@ -47,7 +47,7 @@ Deno.test("[store health] a ledger that cannot be written costs the receipt join
     env: { EIGHTBYEIGHT_DLR_AUTH: "Bearer receipts-token-0123456789" },
     ledger: {
       remember: () => Promise.reject(new Error("database is unavailable")),
-      record: () => Promise.resolve({ kind: "unknown" }),
+      recordReceipt: () => Promise.resolve({ kind: "unknown" }),
       lookup: () => Promise.resolve(undefined),
     },
   }, async (service) => {
