@@ -1,39 +1,15 @@
 import {
-  context,
   diag,
   type DiagLogger,
   DiagLogLevel,
   type Meter,
   metrics,
-  propagation,
   ProxyTracerProvider,
   trace,
 } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPMetricExporter as OTLPJsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
-import { OTLPMetricExporter as OTLPProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
-import {
-  ConsoleMetricExporter,
-  MeterProvider,
-  MetricReader,
-  PeriodicExportingMetricReader,
-} from "@opentelemetry/sdk-metrics";
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  ParentBasedSampler,
-  type Sampler,
-  type SpanExporter,
-  TraceIdRatioBasedSampler,
-} from "@opentelemetry/sdk-trace-base";
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { type HttpSpans, INSTRUMENTATION_SCOPE } from "./tracing.ts";
 import type { Logger } from "./json_logger.ts";
 
@@ -109,8 +85,17 @@ const SERVICE_NAME = "okta-8x8-telephony-hook";
  * our spans flow into the runtime's tracer instead. Without an endpoint nothing is pushed, so a plain start
  * prints no export errors.
  */
-export function startTelemetry(config: TelemetryConfig, version: string, logger: Logger): Telemetry {
+export async function startTelemetry(
+  config: TelemetryConfig,
+  version: string,
+  logger: Logger,
+): Promise<Telemetry> {
   const runtime = runtimeTelemetryActive();
+  // The trace SDK and the OTLP exporters are loaded only when something is exported: importing them costs start-up
+  // time and memory, and a service with tracing off never uses them.
+  const exporting = !config.disabled &&
+    (config.metrics.kind !== "none" || (!runtime && config.traces.kind !== "none"));
+  const sdk = exporting ? await import("./exporters.ts") : undefined;
   diag.setLogger(diagnostics(logger), DiagLogLevel.WARN);
   const resource = defaultResource().merge(resourceFromAttributes({
     ...config.resourceAttributes,
@@ -120,7 +105,7 @@ export function startTelemetry(config: TelemetryConfig, version: string, logger:
 
   const metricsPush = config.disabled
     ? undefined
-    : metricReaderFor(config.metrics, config.metricExportIntervalMs);
+    : sdk?.metricReaderFor(config.metrics, config.metricExportIntervalMs);
   const pipeline = startMetrics(resource, version, metricsPush);
   const { prometheusText } = pipeline;
   const meters = {
@@ -141,29 +126,14 @@ export function startTelemetry(config: TelemetryConfig, version: string, logger:
     });
     return { httpSpans: "runtime", meters, prometheusText, shutdown: shutdownMetrics };
   }
-  const exporter = config.disabled ? undefined : spanExporterFor(config.traces);
+  const exporter = config.disabled ? undefined : sdk?.spanExporterFor(config.traces);
   if (exporter === undefined) {
     const why = config.disabled ? "OTEL_SDK_DISABLED is true" : describe(config.traces);
     logger.info("tracing", { mode: "off", note: why });
     return { httpSpans: "service", meters, prometheusText, shutdown: shutdownMetrics };
   }
 
-  const provider = new BasicTracerProvider({
-    resource,
-    sampler: samplerFor(config),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
-  });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  if (config.propagators.length > 0) {
-    propagation.setGlobalPropagator(
-      new CompositePropagator({
-        propagators: config.propagators.map((name) =>
-          name === "baggage" ? new W3CBaggagePropagator() : new W3CTraceContextPropagator()
-        ),
-      }),
-    );
-  }
-  trace.setGlobalTracerProvider(provider);
+  const { shutdown: shutdownTraces } = sdk!.startTraceSdk(config, resource, exporter);
   logger.info("tracing", {
     mode: "sdk",
     export: describe(config.traces),
@@ -174,7 +144,7 @@ export function startTelemetry(config: TelemetryConfig, version: string, logger:
     httpSpans: "service",
     meters,
     prometheusText,
-    shutdown: async () => void await Promise.all([provider.shutdown(), shutdownMetrics()]),
+    shutdown: async () => void await Promise.all([shutdownTraces(), shutdownMetrics()]),
   };
 }
 
@@ -219,57 +189,12 @@ class PullReader extends MetricReader {
   }
 }
 
-function spanExporterFor(signal: SignalExport): SpanExporter | undefined {
-  switch (signal.kind) {
-    case "none":
-      return undefined;
-    case "console":
-      return new ConsoleSpanExporter();
-    case "otlp":
-      return signal.protocol === "http/json"
-        ? new OTLPJsonTraceExporter({ url: signal.endpoint })
-        : new OTLPProtoTraceExporter({ url: signal.endpoint });
-  }
-}
-
-function metricReaderFor(signal: SignalExport, intervalMs: number): MetricReader | undefined {
-  if (signal.kind === "none") return undefined;
-  const exporter = signal.kind === "console"
-    ? new ConsoleMetricExporter()
-    : signal.protocol === "http/json"
-    ? new OTLPJsonMetricExporter({ url: signal.endpoint })
-    : new OTLPProtoMetricExporter({ url: signal.endpoint });
-  return new PeriodicExportingMetricReader({
-    exporter,
-    exportIntervalMillis: intervalMs,
-    exportTimeoutMillis: Math.min(30_000, intervalMs),
-  });
-}
-
 function describe(signal: SignalExport): string {
   return signal.kind === "otlp"
     ? `otlp ${signal.protocol} ${withoutCredentials(signal.endpoint)}`
     : signal.kind === "none"
     ? "none (no OTEL_EXPORTER_OTLP_ENDPOINT, or the exporter is none)"
     : signal.kind;
-}
-
-function samplerFor(config: TelemetryConfig): Sampler {
-  const ratio = new TraceIdRatioBasedSampler(config.samplerRatio);
-  switch (config.sampler) {
-    case "always_on":
-      return new AlwaysOnSampler();
-    case "always_off":
-      return new AlwaysOffSampler();
-    case "traceidratio":
-      return ratio;
-    case "parentbased_always_on":
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case "parentbased_always_off":
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case "parentbased_traceidratio":
-      return new ParentBasedSampler({ root: ratio });
-  }
 }
 
 // The SDK's own warnings (an unreachable collector, say) become log lines instead of vanishing.

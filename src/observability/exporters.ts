@@ -1,0 +1,97 @@
+// The OpenTelemetry SDK parts used only when something is exported: the trace SDK and the OTLP exporters.
+// telemetry.ts imports this module dynamically, so a service with tracing off never loads them.
+import { context, propagation, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { OTLPMetricExporter as OTLPJsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
+import { OTLPMetricExporter as OTLPProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
+import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import type { Resource } from "@opentelemetry/resources";
+import {
+  ConsoleMetricExporter,
+  type MetricReader,
+  PeriodicExportingMetricReader,
+} from "@opentelemetry/sdk-metrics";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from "@opentelemetry/sdk-trace-base";
+import type { SignalExport, TelemetryConfig } from "./telemetry.ts";
+
+/** Registers the trace SDK globally, exporting through `exporter` in batches. */
+export function startTraceSdk(
+  config: TelemetryConfig,
+  resource: Resource,
+  exporter: SpanExporter,
+): { shutdown(): Promise<void> } {
+  const provider = new BasicTracerProvider({
+    resource,
+    sampler: samplerFor(config),
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (config.propagators.length > 0) {
+    propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: config.propagators.map((name) =>
+          name === "baggage" ? new W3CBaggagePropagator() : new W3CTraceContextPropagator()
+        ),
+      }),
+    );
+  }
+  trace.setGlobalTracerProvider(provider);
+  return { shutdown: () => provider.shutdown() };
+}
+
+export function spanExporterFor(signal: SignalExport): SpanExporter | undefined {
+  switch (signal.kind) {
+    case "none":
+      return undefined;
+    case "console":
+      return new ConsoleSpanExporter();
+    case "otlp":
+      return signal.protocol === "http/json"
+        ? new OTLPJsonTraceExporter({ url: signal.endpoint })
+        : new OTLPProtoTraceExporter({ url: signal.endpoint });
+  }
+}
+
+export function metricReaderFor(signal: SignalExport, intervalMs: number): MetricReader | undefined {
+  if (signal.kind === "none") return undefined;
+  const exporter = signal.kind === "console"
+    ? new ConsoleMetricExporter()
+    : signal.protocol === "http/json"
+    ? new OTLPJsonMetricExporter({ url: signal.endpoint })
+    : new OTLPProtoMetricExporter({ url: signal.endpoint });
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: intervalMs,
+    exportTimeoutMillis: Math.min(30_000, intervalMs),
+  });
+}
+
+function samplerFor(config: TelemetryConfig): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.samplerRatio);
+  switch (config.sampler) {
+    case "always_on":
+      return new AlwaysOnSampler();
+    case "always_off":
+      return new AlwaysOffSampler();
+    case "traceidratio":
+      return ratio;
+    case "parentbased_always_on":
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case "parentbased_always_off":
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case "parentbased_traceidratio":
+      return new ParentBasedSampler({ root: ratio });
+  }
+}
