@@ -2,7 +2,12 @@
 import { VERSION } from "./version.ts";
 import { createService } from "./service.ts";
 import { errorResponse } from "./http/json_response.ts";
-import { createBufferedOutput, createJsonLogger, type Logger } from "./observability/json_logger.ts";
+import {
+  type BufferedOutput,
+  createBufferedOutput,
+  createJsonLogger,
+  type Logger,
+} from "./observability/json_logger.ts";
 import { runtimeTelemetryActive, startTelemetry } from "./observability/telemetry.ts";
 import { activeTraceIds } from "./observability/tracing.ts";
 import {
@@ -62,7 +67,18 @@ async function healthcheck(): Promise<number> {
   }
 }
 
-async function start(): Promise<void> {
+/** A service made from the environment, ready to serve: every configuration problem ends the process first. */
+export interface Prepared {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly output?: BufferedOutput;
+  readonly telemetry: Awaited<ReturnType<typeof startTelemetry>>;
+  readonly kv?: Deno.Kv;
+  readonly handler: ReturnType<typeof createService>;
+}
+
+/** Reads the settings, starts logging, telemetry and the stores, and wires the service: for main.ts and serve.ts. */
+export async function prepare(): Promise<Prepared> {
   const result = loadConfig(readEnvironment(), generateSecret);
   if (!result.ok) {
     console.error(`Configuration problems:\n${result.problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -85,6 +101,11 @@ async function start(): Promise<void> {
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
   logger.info("stores", { kind: config.replays.kind, for: "replays, rate limits, receipts" });
   const handler = createService(config, logger, { telemetry, kv });
+  return { config, logger, output, telemetry, kv, handler };
+}
+
+async function start(): Promise<void> {
+  const { config, logger, output, telemetry, kv, handler } = await prepare();
   const serve = (port: number, onListen: (addr: Deno.NetAddr) => void) =>
     Deno.serve({
       ...(config.platformListen ? {} : { hostname: config.hostname, port }),
