@@ -97,7 +97,9 @@ export async function prepare(): Promise<Prepared> {
   for (const warning of [...result.warnings, ...unknownSettingWarnings(environmentNames())]) {
     logger.warn("config_warning", { message: warning });
   }
-  const telemetry = await startTelemetry(config.telemetry, VERSION, logger);
+  const telemetry = await startTelemetry(config.telemetry, VERSION, logger, {
+    scrape: config.metricsAuthorization !== undefined,
+  });
   const kv = config.replays.kind === "kv" ? await openKv(config.replays.url) : undefined;
   logger.info("stores", { kind: config.replays.kind, for: "replays, rate limits, receipts" });
   const handler = createService(config, logger, { telemetry, kv });

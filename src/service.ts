@@ -15,7 +15,8 @@ import { createTelephonyHookHandler, type HookAuthenticator } from "./okta/telep
 import { createEightByEightSms } from "./eight_by_eight/sms_sender.ts";
 import { createEightByEightVoice } from "./eight_by_eight/voice_caller.ts";
 import type { Logger } from "./observability/json_logger.ts";
-import { type Meters, startMetrics } from "./observability/telemetry.ts";
+import type { Meters } from "./observability/telemetry.ts";
+import { createNoopMeter } from "@opentelemetry/api";
 import { createOtelMetrics } from "./observability/otel_metrics.ts";
 import type { HttpSpans } from "./observability/tracing.ts";
 import { createLibphonenumberParser } from "./phone_numbers/libphonenumber.ts";
@@ -124,10 +125,13 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
   ], { trustProxy: config.trustProxy, metrics, logger });
 }
 
-// Without started telemetry: spans to whatever provider is registered, metrics for `/metrics` only.
+// Without started telemetry (in a test, say): spans to whatever provider is registered, metrics to nowhere.
 function localTelemetry(): NonNullable<ServiceOptions["telemetry"]> {
-  const pipeline = startMetrics(undefined, VERSION);
-  return { httpSpans: "service", meters: { own: pipeline.meter }, prometheusText: pipeline.prometheusText };
+  return {
+    httpSpans: "service",
+    meters: { own: createNoopMeter() },
+    prometheusText: () => Promise.resolve(""),
+  };
 }
 
 // A route only for whoever holds its credential: the exact `Authorization` value, compared in constant time.

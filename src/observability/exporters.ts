@@ -7,7 +7,7 @@ import { OTLPMetricExporter as OTLPJsonMetricExporter } from "@opentelemetry/exp
 import { OTLPMetricExporter as OTLPProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import type { Resource } from "@opentelemetry/resources";
+import { serviceResource } from "./resource.ts";
 import {
   ConsoleMetricExporter,
   type MetricReader,
@@ -29,9 +29,10 @@ import type { SignalExport, TelemetryConfig } from "./telemetry.ts";
 /** Registers the trace SDK globally, exporting through `exporter` in batches. */
 export function startTraceSdk(
   config: TelemetryConfig,
-  resource: Resource,
+  version: string,
   exporter: SpanExporter,
 ): { shutdown(): Promise<void> } {
+  const resource = serviceResource(config, version);
   const provider = new BasicTracerProvider({
     resource,
     sampler: samplerFor(config),

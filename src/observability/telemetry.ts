@@ -1,4 +1,5 @@
 import {
+  createNoopMeter,
   diag,
   type DiagLogger,
   DiagLogLevel,
@@ -7,9 +8,6 @@ import {
   ProxyTracerProvider,
   trace,
 } from "@opentelemetry/api";
-import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
-import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { type HttpSpans, INSTRUMENTATION_SCOPE } from "./tracing.ts";
 import type { Logger } from "./json_logger.ts";
 
@@ -77,8 +75,6 @@ export interface Meters {
   readonly runtime?: Meter;
 }
 
-const SERVICE_NAME = "okta-8x8-telephony-hook";
-
 /**
  * Sets up tracing and metrics once, at start-up. Deno's runtime OpenTelemetry (`OTEL_DENO=true`, always on on
  * Deno Deploy) claims the global API before any of our code runs; then our tracer provider cannot register, and
@@ -89,6 +85,7 @@ export async function startTelemetry(
   config: TelemetryConfig,
   version: string,
   logger: Logger,
+  options: { readonly scrape: boolean } = { scrape: true },
 ): Promise<Telemetry> {
   const runtime = runtimeTelemetryActive();
   // The trace SDK and the OTLP exporters are loaded only when something is exported: importing them costs start-up
@@ -97,22 +94,21 @@ export async function startTelemetry(
     (config.metrics.kind !== "none" || (!runtime && config.traces.kind !== "none"));
   const sdk = exporting ? await import("./exporters.ts") : undefined;
   diag.setLogger(diagnostics(logger), DiagLogLevel.WARN);
-  const resource = defaultResource().merge(resourceFromAttributes({
-    ...config.resourceAttributes,
-    "service.name": config.serviceName ?? config.resourceAttributes["service.name"] ?? SERVICE_NAME,
-    "service.version": version,
-  }));
 
   const metricsPush = config.disabled
     ? undefined
     : sdk?.metricReaderFor(config.metrics, config.metricExportIntervalMs);
-  const pipeline = startMetrics(resource, version, metricsPush);
-  const { prometheusText } = pipeline;
+  // The metrics SDK too is loaded only when someone reads the metrics: a scrape of /metrics or a push. Otherwise
+  // the instruments are the API's no-ops (and, under Deno's runtime OpenTelemetry, the runtime's meter).
+  const pipeline = options.scrape || metricsPush !== undefined
+    ? (await import("./metrics_sdk.ts")).startMetrics(config, version, metricsPush)
+    : undefined;
+  const prometheusText = pipeline?.prometheusText ?? (() => Promise.resolve(""));
   const meters = {
-    own: pipeline.meter,
+    own: pipeline?.meter ?? createNoopMeter(),
     runtime: runtime ? metrics.getMeter(INSTRUMENTATION_SCOPE, version) : undefined,
   };
-  const shutdownMetrics = pipeline.shutdown;
+  const shutdownMetrics = pipeline?.shutdown ?? (() => Promise.resolve());
   logger.info("metrics", {
     export: config.disabled ? "none" : describe(config.metrics),
     intervalMs: metricsPush === undefined ? undefined : config.metricExportIntervalMs,
@@ -133,7 +129,7 @@ export async function startTelemetry(
     return { httpSpans: "service", meters, prometheusText, shutdown: shutdownMetrics };
   }
 
-  const { shutdown: shutdownTraces } = sdk!.startTraceSdk(config, resource, exporter);
+  const { shutdown: shutdownTraces } = sdk!.startTraceSdk(config, version, exporter);
   logger.info("tracing", {
     mode: "sdk",
     export: describe(config.traces),
@@ -154,39 +150,6 @@ export async function startTelemetry(
  */
 export function runtimeTelemetryActive(): boolean {
   return !(trace.getTracerProvider() instanceof ProxyTracerProvider);
-}
-
-/** A meter provider read by `/metrics`, and pushed from when `push` is given. */
-export interface MetricsPipeline {
-  readonly meter: Meter;
-  prometheusText(): Promise<string>;
-  shutdown(): Promise<void>;
-}
-
-/** Metrics for `/metrics` only: what a service without telemetry settings (a test's, say) counts with. */
-export function startMetrics(
-  resource = defaultResource().merge(resourceFromAttributes({ "service.name": SERVICE_NAME })),
-  version = "",
-  push?: MetricReader,
-): MetricsPipeline {
-  const scrape = new PullReader();
-  const provider = new MeterProvider({ resource, readers: push === undefined ? [scrape] : [scrape, push] });
-  const serializer = new PrometheusSerializer();
-  return {
-    meter: provider.getMeter(INSTRUMENTATION_SCOPE, version),
-    prometheusText: async () => serializer.serialize((await scrape.collect()).resourceMetrics),
-    shutdown: () => provider.shutdown(),
-  };
-}
-
-// A reader nobody pushes from: `/metrics` collects from it when scraped.
-class PullReader extends MetricReader {
-  protected onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 function describe(signal: SignalExport): string {

@@ -6,7 +6,7 @@ import { parseOktaRequest } from "../../src/okta/okta_request.ts";
 import { toOktaResponse } from "../../src/okta/okta_response.ts";
 import { createJsonLogger } from "../../src/observability/json_logger.ts";
 import { createOtelMetrics } from "../../src/observability/otel_metrics.ts";
-import { startMetrics } from "../../src/observability/telemetry.ts";
+import { startMetrics } from "../../src/observability/metrics_sdk.ts";
 import { createMemoryRateLimiter } from "../../src/stores/memory_rate_limiter.ts";
 import { createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
 import { createLibphonenumberParser } from "../../src/phone_numbers/libphonenumber.ts";

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createStoreHealth } from "../../src/stores/store_health.ts";
 import { createOtelMetrics } from "../../src/observability/otel_metrics.ts";
-import { startMetrics } from "../../src/observability/telemetry.ts";
+import { startMetrics } from "../../src/observability/metrics_sdk.ts";
 import { capturedLogger } from "../support/fakes.ts";
 import { oktaRequest } from "../support/okta_requests.ts";
 import { actionOf, withService } from "../support/service.ts";

@@ -4,6 +4,7 @@ import type { DeliveryLedger, RateLimiter, ReplayStore } from "../../src/domain/
 import { createService } from "../../src/service.ts";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
 import { capturedLogger } from "./fakes.ts";
+import { startMetrics } from "../../src/observability/metrics_sdk.ts";
 
 export const SECRET = "okta-hook-secret-current-0001";
 export const PREVIOUS_SECRET = "okta-hook-secret-previous-0002";
@@ -73,6 +74,8 @@ export function startService(setup: ServiceSetup = {}): RunningService {
       limiter: setup.limiter,
       ledger: setup.ledger,
       kv: setup.kv,
+      // Metrics as a scraped service has them, so /metrics answers with real counts.
+      telemetry: localMetrics(),
       // Every probe runs the checks, so a test sees a change at once (the cache has its own test).
       readinessCacheMs: 0,
     }),
@@ -117,4 +120,13 @@ export async function actionOf(response: Response) {
     throw new Error("the answer is not JSON");
   }
   return (await response.json()).commands[0].value[0];
+}
+
+function localMetrics() {
+  const pipeline = startMetrics(undefined, "test");
+  return {
+    httpSpans: "service" as const,
+    meters: { own: pipeline.meter },
+    prometheusText: pipeline.prometheusText,
+  };
 }
