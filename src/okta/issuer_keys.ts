@@ -1,7 +1,11 @@
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
+import type { JSONWebKeySet, JWTVerifyGetKey } from "jose";
+
+/** The jose library, loaded only when OAuth is configured. */
+export type Jose = typeof import("jose");
 
 /** Settings for `createIssuerKeys`. */
 export interface IssuerKeysOptions {
+  readonly jose: Jose;
   readonly jwksUri: string;
   readonly fetch: typeof fetch;
   /** Each fetch gives up after this. */
@@ -51,7 +55,7 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
         options.onOutage?.(`the key endpoint answered ${response.status}`);
         return false;
       }
-      local = createLocalJWKSet(jwks);
+      local = options.jose.createLocalJWKSet(jwks);
       fetchedAt = now();
       return true;
     } catch (error) {
@@ -79,7 +83,9 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
         return await local!(header, token);
       } catch (error) {
         // An unknown kid may be a rotated key: look once, if the cooldown allows.
-        if (error instanceof errors.JWKSNoMatchingKey && await refresh()) return await local!(header, token);
+        if (error instanceof options.jose.errors.JWKSNoMatchingKey && await refresh()) {
+          return await local!(header, token);
+        }
         throw error;
       }
     },

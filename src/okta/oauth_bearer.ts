@@ -1,5 +1,5 @@
-import { errors, type JWTPayload, jwtVerify } from "jose";
-import { createIssuerKeys, KeysUnavailable } from "./issuer_keys.ts";
+import type { JWTPayload } from "jose";
+import { createIssuerKeys, type Jose, KeysUnavailable } from "./issuer_keys.ts";
 import type { AuthDecision, HookAuthenticator } from "./telephony_hook.ts";
 
 /** Settings for `createOAuthBearerAuth`. */
@@ -45,8 +45,12 @@ export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerA
   const timeoutDuration = options.fetchTimeoutMs ?? 1_000;
 
   let started = false;
-  const discovered = discoverJwksUri(issuer, doFetch, timeoutDuration).then((found) => {
+  // jose is loaded only here, when OAuth is configured: a service with a shared secret never imports it.
+  const loadingJose: Promise<Jose> = import("jose");
+  const discovered = discoverJwksUri(issuer, doFetch, timeoutDuration).then(async (found) => {
+    const jose = await loadingJose;
     const keys = createIssuerKeys({
+      jose,
       jwksUri: found.jwksUri,
       fetch: doFetch,
       timeoutMs: timeoutDuration,
@@ -56,7 +60,7 @@ export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerA
         if (started) options.onKeysOutage?.({ jwksUri: found.jwksUri, detail });
       },
     });
-    return { ...found, keys };
+    return { ...found, keys, jose };
   });
   // Warm the key cache at start, so the first sign-in does not pay for it, and say how it went.
   const ready = discovered.then(async ({ keys, jwksUri, detail }) => {
@@ -80,11 +84,11 @@ export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerA
       // RFC 9110: the scheme is case-insensitive.
       const match = /^Bearer +([\w-]+\.[\w-]*\.[\w-]*)$/i.exec(headers.get("authorization") ?? "");
       if (match === null) return { ok: false, reason: "no_bearer_token" };
-      const { keys } = await discovered;
+      const { keys, jose } = await discovered;
       let payload: JWTPayload;
       const clockTolerance = options.clockToleranceSeconds ?? 30;
       try {
-        ({ payload } = await jwtVerify(match[1]!, keys.getKey, {
+        ({ payload } = await jose.jwtVerify(match[1]!, keys.getKey, {
           issuer,
           audience: options.audience,
           algorithms: ["RS256"],
@@ -92,7 +96,7 @@ export function createOAuthBearerAuth(options: OAuthBearerOptions): OAuthBearerA
           requiredClaims: ["exp"],
         }));
       } catch (error) {
-        return { ok: false, reason: tokenProblem(error) };
+        return { ok: false, reason: tokenProblem(error, jose) };
       }
       // jose checks `iat` only against a maximum age; a token issued in the future is as wrong as `nbf` ahead.
       if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000 + clockTolerance) {
@@ -134,7 +138,7 @@ function scopesOf(payload: JWTPayload): string[] {
 }
 
 // Stable, token-free reasons for the log line of a refused request.
-function tokenProblem(error: unknown): string {
+function tokenProblem(error: unknown, { errors }: Jose): string {
   if (error instanceof KeysUnavailable) return "keys_unavailable";
   if (error instanceof errors.JWTExpired) return "token_expired";
   if (error instanceof errors.JWTClaimValidationFailed) return `bad_claim_${error.claim}`;
