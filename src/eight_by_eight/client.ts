@@ -12,6 +12,7 @@ import {
 import { type Classified, classifyFetchError, EIGHT_BY_EIGHT, unknown } from "./classify.ts";
 import { failed } from "../domain/delivery.ts";
 import { readStreamWithin } from "../http/bounded_read.ts";
+import type { ClientRequest } from "../observability/metrics.ts";
 
 /** The most of an 8x8 answer that is read: its answers are a few hundred bytes. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
@@ -50,17 +51,7 @@ export interface ClientOptions {
   /** Names the span (when Deno's runtime owns the CLIENT span) and the attribute holding 8x8's id. */
   readonly operation: { readonly name: string; readonly idAttribute: string };
   /** Told of every attempt, with how long it took: the client duration histogram. */
-  readonly onAttempt?: (attempt: AttemptRecord, seconds: number) => void;
-}
-
-/** One attempt as the HTTP client conventions describe it. */
-export interface AttemptRecord {
-  readonly method: string;
-  readonly serverAddress: string;
-  readonly serverPort: number;
-  readonly status?: number;
-  /** The outcome's reason when the attempt did not deliver. */
-  readonly errorType?: string;
+  readonly onAttempt?: (attempt: ClientRequest, seconds: number) => void;
 }
 
 /** Posts one JSON body to an 8x8 API and classifies the answer, retrying only when that cannot double a send. */

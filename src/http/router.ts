@@ -113,7 +113,7 @@ export function healthRoute(details: Readonly<Record<string, string>>): Route {
  * entry is the one the proxy itself added (earlier ones are whatever the caller sent), and `X-Forwarded-Proto`
  * says whether the caller used TLS. Read only when asked: a delivery with tracing off never needs it.
  */
-export function clientOf(request: Request, info: Deno.ServeHandlerInfo, trustProxy: boolean): RequestContext {
+function clientOf(request: Request, info: Deno.ServeHandlerInfo, trustProxy: boolean): RequestContext {
   return new RequestClient(request, info, trustProxy);
 }
 

@@ -53,7 +53,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
  * The console method of each level. Deno's runtime OpenTelemetry (and so Deno Deploy) captures the console
  * API, with the level as the record's severity and the active span as its trace context.
  */
-export function writeToConsole(line: string, level: Level): void {
+function writeToConsole(line: string, level: Level): void {
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);
