@@ -218,6 +218,7 @@ function createSenders(
   }
   const common = {
     apiKey: provider.apiKey,
+    keepAlive: provider.keepAlive,
     userAgent: `okta-8x8-telephony-hook/${VERSION}`,
     httpSpans,
     onAttempt: metrics.clientRequest,

@@ -179,6 +179,7 @@ Deno.test("[config] 8x8 settings select 8x8, listening on all interfaces by defa
   assert.deepEqual(result.config.provider, {
     kind: "8x8",
     apiKey: "key",
+    keepAlive: true,
     sms: { baseUrl: "https://sms.8x8.com", subaccountId: "acme_otp", source: undefined },
     voice: undefined,
   });
@@ -491,4 +492,37 @@ Deno.test("[config] REPLAY_STORE, the old name of STATE_STORE, still works with 
   assert.match(old.warnings.join("\n"), /REPLAY_STORE is deprecated: it is called STATE_STORE now/);
   const both = loadConfig({ ...LIVE, REPLAY_STORE: "kv", STATE_STORE: "memory" }, generated);
   assert.ok(!both.ok && both.problems.some((problem) => problem.includes("disagree")));
+});
+
+Deno.test("[config] connections to 8x8 are kept alive unless a proxy is set or EIGHTBYEIGHT_KEEP_ALIVE says no", async (t) => {
+  const cases: [string, Environment, boolean, RegExp | undefined][] = [
+    ["default", {}, true, undefined],
+    ["off", { EIGHTBYEIGHT_KEEP_ALIVE: "false" }, false, undefined],
+    // The kept-alive client connects directly; `fetch` honours the proxy.
+    ["HTTPS_PROXY", { HTTPS_PROXY: "http://proxy.internal:3128" }, false, undefined],
+    ["HTTP_PROXY", { HTTP_PROXY: "http://proxy.internal:3128" }, false, undefined],
+    [
+      "forced on beside a proxy",
+      { HTTPS_PROXY: "http://proxy.internal:3128", EIGHTBYEIGHT_KEEP_ALIVE: "true" },
+      true,
+      /EIGHTBYEIGHT_KEEP_ALIVE=true connects to 8x8 directly/,
+    ],
+  ];
+  for (const [name, env, keepAlive, warning] of cases) {
+    await t.step(name, () => {
+      const result = loadConfig({ ...LIVE, ...env }, generated);
+      assert.ok(result.ok);
+      assert.equal(result.config.provider.kind === "8x8" && result.config.provider.keepAlive, keepAlive);
+      if (warning === undefined) assert.deepEqual(result.warnings, []);
+      else assert.match(result.warnings.join("\n"), warning);
+    });
+  }
+  await t.step("it alone does not turn the sandbox off, and it must be true or false", () => {
+    const sandbox = loadConfig({ EIGHTBYEIGHT_KEEP_ALIVE: "false" }, generated);
+    assert.ok(sandbox.ok);
+    assert.equal(sandbox.config.provider.kind, "sandbox");
+    const wrong = loadConfig({ ...LIVE, EIGHTBYEIGHT_KEEP_ALIVE: "yes" }, generated);
+    assert.ok(!wrong.ok);
+    assert.match(wrong.problems.join(), /EIGHTBYEIGHT_KEEP_ALIVE must be true or false/);
+  });
 });

@@ -41,7 +41,14 @@ export interface VoiceConfig {
 /** Where passcodes go: 8x8, or nowhere (sandbox) when no 8x8 setting is given at all. */
 export type ProviderConfig =
   | { readonly kind: "sandbox" }
-  | { readonly kind: "8x8"; readonly apiKey: string; readonly sms: SmsConfig; readonly voice?: VoiceConfig };
+  | {
+    readonly kind: "8x8";
+    readonly apiKey: string;
+    /** Connections to 8x8 kept between passcodes (our own client), or one `fetch` per attempt (proxies). */
+    readonly keepAlive: boolean;
+    readonly sms: SmsConfig;
+    readonly voice?: VoiceConfig;
+  };
 
 /** Log levels, most severe first: `LOG_LEVEL=warn` writes `error` and `warn` lines. */
 export const LOG_LEVELS = ["error", "warn", "info"] as const;
@@ -272,6 +279,10 @@ const schema = z.object({
   LOG_LEVEL: z.string().transform((level) => level.trim().toLowerCase())
     .pipe(z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS}` })).default("info"),
   TRUST_PROXY: z.enum(["true", "false"], { message: "must be true or false" }).default("false"),
+  EIGHTBYEIGHT_KEEP_ALIVE: z.enum(["true", "false"], { message: "must be true or false" }).optional(),
+  // Read only to know that `fetch` must carry the calls to 8x8: the kept-alive client connects directly.
+  HTTPS_PROXY: z.string().optional(),
+  HTTP_PROXY: z.string().optional(),
   OTEL_SERVICE_NAME: z.string().optional(),
   OTEL_RESOURCE_ATTRIBUTES: z.string().transform(parseResourceAttributes)
     .refine((attributes) => attributes !== undefined, "must be key=value pairs separated by commas")
@@ -286,9 +297,10 @@ export type ConfigVariable = keyof typeof schema.shape;
 /** Every environment variable the service reads; `readEnvironment` reads exactly these. */
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as ConfigVariable[];
 
-// The 8x8 settings that make the service send for real (the receipt webhook's do not).
+// The 8x8 settings that make the service send for real (the receipt webhook's and the connections' do not).
 const EIGHT_BY_EIGHT_VARIABLES = CONFIG_VARIABLES.filter((name) =>
-  name.startsWith("EIGHTBYEIGHT_") && !name.startsWith("EIGHTBYEIGHT_DLR_")
+  name.startsWith("EIGHTBYEIGHT_") && !name.startsWith("EIGHTBYEIGHT_DLR_") &&
+  name !== "EIGHTBYEIGHT_KEEP_ALIVE"
 );
 const VOICE_VARIABLES = EIGHT_BY_EIGHT_VARIABLES.filter((name) => name.startsWith("EIGHTBYEIGHT_VOICE_"));
 
@@ -315,9 +327,13 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const values = parsed.data;
 
+  const proxy = values.HTTPS_PROXY ?? values.HTTP_PROXY;
   const provider: ProviderConfig = given.length === 0 ? { kind: "sandbox" } : {
     kind: "8x8",
     apiKey: values.EIGHTBYEIGHT_API_KEY!,
+    keepAlive: values.EIGHTBYEIGHT_KEEP_ALIVE === undefined
+      ? proxy === undefined
+      : values.EIGHTBYEIGHT_KEEP_ALIVE === "true",
     sms: {
       baseUrl: values.EIGHTBYEIGHT_SMS_BASE_URL,
       subaccountId: values.EIGHTBYEIGHT_SUBACCOUNT_ID!,
@@ -340,6 +356,11 @@ export function loadConfig(environment: Environment, generateSecret: () => strin
       : []),
     ...("REPLAY_STORE" in env
       ? ["REPLAY_STORE is deprecated: it is called STATE_STORE now, and still works"]
+      : []),
+    ...(proxy !== undefined && values.EIGHTBYEIGHT_KEEP_ALIVE === "true"
+      ? [
+        "EIGHTBYEIGHT_KEEP_ALIVE=true connects to 8x8 directly: the proxy in HTTPS_PROXY/HTTP_PROXY is not used",
+      ]
       : []),
   ];
   return {

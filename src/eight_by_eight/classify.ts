@@ -7,6 +7,7 @@ import {
   type FailureReason,
   type UnknownReason,
 } from "../domain/delivery.ts";
+import { type HttpAnswer, MalformedAnswerError, NotSentError } from "../http/pooled_client.ts";
 
 /** The name Okta shows as the provider of every message this adapter sends. */
 export const EIGHT_BY_EIGHT = "8x8";
@@ -30,7 +31,7 @@ export interface ErrorDetail {
  * Classifies a non-200 answer. 429 and 503 say the request was turned away before it was processed, so sending
  * again cannot double a message; a 502 or 504 comes from a gateway after 8x8 may have taken it: unknown.
  */
-export function classifyError(response: Response, detail: ErrorDetail, reason: FailureReason): Classified {
+export function classifyError(response: HttpAnswer, detail: ErrorDetail, reason: FailureReason): Classified {
   const status = response.status;
   if (status === 502 || status === 504) {
     return { delivery: unknown("gateway_error", { httpStatus: String(status) }), retryable: false };
@@ -50,6 +51,17 @@ export function classifyError(response: Response, detail: ErrorDetail, reason: F
 /** Classifies a `fetch` that threw: aborted by the deadline, never connected, or cut off midway. */
 export function classifyFetchError(error: unknown, signal: AbortSignal): Classified {
   if (signal.aborted) return { delivery: unknown("timeout", {}), retryable: false };
+  // Nothing of the request left the process: a clean failure, and safe to retry.
+  if (error instanceof NotSentError) {
+    const metadata = { error: error.stage === "connect" ? "connect_failed" : "closed_before_send" };
+    return {
+      delivery: failed("provider_unavailable", { provider: EIGHT_BY_EIGHT, metadata }),
+      retryable: true,
+    };
+  }
+  if (error instanceof MalformedAnswerError) {
+    return { delivery: unknown("unreadable_response", { error: "not_http" }), retryable: false };
+  }
   // A refused connection never carried the message: a clean failure, and safe to retry.
   const cause = error instanceof Error ? String((error.cause as Error | undefined)?.message ?? "") : "";
   if (cause.includes("(Connect)")) {

@@ -12,18 +12,22 @@ import {
 import { type Classified, classifyFetchError, EIGHT_BY_EIGHT, unknown } from "./classify.ts";
 import { failed } from "../domain/delivery.ts";
 import { readStreamWithin } from "../http/bounded_read.ts";
+import { createPooledClient, type HttpAnswer, type HttpPost } from "../http/pooled_client.ts";
 import type { ClientRequest } from "../observability/metrics.ts";
 
 /** The most of an 8x8 answer that is read: its answers are a few hundred bytes. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
-// A connection is never used twice. When a reused keep-alive connection closes after the server has read a
-// request, the runtime's HTTP client sends the request again by itself, below our retry rules: a second SMS.
-// On a fresh connection it never does. Made once, at load, for the process's life. Where the runtime has no
-// `createHttpClient`, the default client is used.
+// For `fetch`, a connection is never used twice. When a reused keep-alive connection closes after the server
+// has read a request, the runtime's HTTP client sends the request again by itself, below our retry rules: a
+// second SMS. On a fresh connection it never does. Made once, at load, for the process's life. Where the
+// runtime has no `createHttpClient`, the default client is used.
 const ONE_REQUEST_PER_CONNECTION = typeof Deno.createHttpClient === "function"
   ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
   : undefined;
+
+/** Sends one POST to the client's URL and reads the answer, at most `MAX_ANSWER_BYTES` of body. */
+export type Transport = (request: HttpPost) => Promise<HttpAnswer>;
 
 /** When and how often a call is tried again. */
 export interface RetryOptions {
@@ -44,8 +48,15 @@ export interface ClientOptions {
   readonly url: string;
   readonly apiKey: string;
   readonly userAgent?: string;
-  readonly fetch?: typeof fetch;
-  /** Who makes the HTTP CLIENT spans: this adapter (default) or Deno's runtime instrumentation of `fetch`. */
+  /**
+   * true (default): connections are kept between passcodes by our own client, which never sends a request
+   * twice. false: `fetch` on a fresh connection per attempt, which honours `HTTPS_PROXY`.
+   */
+  readonly keepAlive?: boolean;
+  /**
+   * Who makes the HTTP CLIENT spans: this adapter (default) or Deno's runtime instrumentation of `fetch`. The
+   * runtime only sees `fetch`, so with `keepAlive` this adapter makes them either way.
+   */
   readonly httpSpans?: HttpSpans;
   readonly retry?: RetryOptions;
   /** Names the span (when Deno's runtime owns the CLIENT span) and the attribute holding 8x8's id. */
@@ -58,7 +69,7 @@ export interface ClientOptions {
 export type Post = (body: string, deadline: Deadline, classify: ClassifyResponse) => Promise<Delivery>;
 
 /** Reads one HTTP answer of a particular 8x8 API. */
-export type ClassifyResponse = (response: Response, text: string) => Classified;
+export type ClassifyResponse = (response: HttpAnswer, text: string) => Classified;
 
 /**
  * The shared 8x8 client. Each attempt is a CLIENT span carrying the W3C `traceparent` (or, when Deno's runtime
@@ -72,8 +83,11 @@ export function createEightByEightClient(options: ClientOptions): Post {
     "accept": "application/json",
     "user-agent": options.userAgent ?? "okta-8x8-telephony-hook",
   };
-  const doFetch = options.fetch ?? fetch;
-  const ownSpan = (options.httpSpans ?? "service") === "service";
+  const keepAlive = options.keepAlive ?? true;
+  const send: Transport = keepAlive
+    ? createPooledClient(options.url, { maxBodyBytes: MAX_ANSWER_BYTES }).post
+    : fetchOnFreshConnection(options.url);
+  const ownSpan = keepAlive || (options.httpSpans ?? "service") === "service";
   const { hostname, port, protocol } = new URL(options.url);
   const spanName = ownSpan ? "POST" : options.operation.name;
   const serverPort = Number(port) || (protocol === "https:" ? 443 : 80);
@@ -98,45 +112,32 @@ export function createEightByEightClient(options: ClientOptions): Post {
     classify: ClassifyResponse,
     answer: { status?: number },
   ) {
-    let response: Response;
-    let text: string;
+    let response: HttpAnswer;
     try {
       // Deno's runtime injects the trace headers itself when it traces fetch; doing it too would send two.
       const requestHeaders = ownSpan && !isNoopSpan(span) ? { ...headers, ...traceHeaders(span) } : headers;
-      response = await doFetch(options.url, {
-        method: "POST",
-        headers: requestHeaders,
-        body,
-        signal,
-        // 8x8 never redirects: following one would post the passcode and number to wherever it points.
-        redirect: "manual",
-        client: ONE_REQUEST_PER_CONNECTION,
-      } as RequestInit);
-      answer.status = response.status;
-      if (response.status >= 300 && response.status < 400) {
-        await response.body?.cancel();
-        return redirectRefused(response, span);
-      }
-      const read = await readStreamWithin(response.body, MAX_ANSWER_BYTES);
-      if (read === undefined) {
-        // 8x8 answered, so it may have taken the message; but nothing that large is one of its answers.
-        return {
-          delivery: unknown("unreadable_response", {
-            httpStatus: String(response.status),
-            error: "answer_too_large",
-          }),
-          retryable: false,
-        };
-      }
-      text = new TextDecoder().decode(read);
+      response = await send({ headers: requestHeaders, body, signal });
     } catch (error) {
       const classified = classifyFetchError(error, signal);
       const { delivery } = classified;
       if (delivery.outcome !== "delivered") markFailed(span, delivery.reason, error);
       return classified;
     }
+    answer.status = response.status;
+    // 8x8 never redirects: following one would post the passcode and number to wherever it points.
+    if (response.status >= 300 && response.status < 400) return redirectRefused(response, span);
+    if (response.body === undefined) {
+      // 8x8 answered, so it may have taken the message; but nothing that large is one of its answers.
+      return {
+        delivery: unknown("unreadable_response", {
+          httpStatus: String(response.status),
+          error: "answer_too_large",
+        }),
+        retryable: false,
+      };
+    }
     span.setAttribute("http.response.status_code", response.status);
-    return classify(response, text);
+    return classify(response, new TextDecoder().decode(response.body));
   }
 
   function attempt(
@@ -191,12 +192,32 @@ export function createEightByEightClient(options: ClientOptions): Post {
 }
 
 // A 3xx: nothing was sent anywhere else, and an operator should look at the configured base URL.
-function redirectRefused(response: Response, span: Span): Classified {
+function redirectRefused(response: HttpAnswer, span: Span): Classified {
   span.setAttribute("http.response.status_code", response.status);
   const metadata = { httpStatus: String(response.status), redirect: "not_followed" };
   return {
     delivery: failed("provider_misconfigured", { provider: EIGHT_BY_EIGHT, metadata }),
     retryable: false,
+  };
+}
+
+// `fetch` with one connection per request; redirects are returned, not followed.
+function fetchOnFreshConnection(url: string): Transport {
+  return async ({ headers, body, signal }) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers,
+      body,
+      signal,
+      redirect: "manual",
+      client: ONE_REQUEST_PER_CONNECTION,
+    } as RequestInit);
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      return { status: response.status, headers: response.headers, body: new Uint8Array(0) };
+    }
+    const read = await readStreamWithin(response.body, MAX_ANSWER_BYTES);
+    return { status: response.status, headers: response.headers, body: read };
   };
 }
 

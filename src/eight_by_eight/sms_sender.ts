@@ -1,3 +1,4 @@
+import type { HttpAnswer } from "../http/pooled_client.ts";
 import { type Delivery, failed, type FailureReason } from "../domain/delivery.ts";
 import type { Deadline, SmsMessage, SmsSender } from "../domain/ports.ts";
 import type { HttpSpans } from "../observability/tracing.ts";
@@ -24,7 +25,8 @@ export interface EightByEightSmsOptions {
   /** Sender ID or virtual number; 8x8 uses the subaccount's default when absent. */
   readonly source?: string;
   readonly userAgent?: string;
-  readonly fetch?: typeof fetch;
+  /** Connections kept between calls (default), or `fetch` on a fresh one per attempt: see `ClientOptions`. */
+  readonly keepAlive?: boolean;
   readonly httpSpans?: HttpSpans;
   readonly retry?: RetryOptions;
   /** Told of every attempt and its duration. */
@@ -58,7 +60,7 @@ export function createEightByEightSms(options: EightByEightSmsOptions): SmsSende
 }
 
 /** Classifies an answer of 8x8's SMS API (its body already read as text). */
-export function classifySmsResponse(response: Response, text: string): Classified {
+export function classifySmsResponse(response: HttpAnswer, text: string): Classified {
   const json = parseJsonObject(text);
   if (response.status === 200) return { delivery: accepted(json), retryable: false };
   return classifyError(response, {

@@ -1,3 +1,4 @@
+import type { HttpAnswer } from "../http/pooled_client.ts";
 import type { Delivery, FailureReason } from "../domain/delivery.ts";
 import type { Deadline, VoiceCall, VoiceCaller } from "../domain/ports.ts";
 import type { HttpSpans } from "../observability/tracing.ts";
@@ -24,7 +25,8 @@ export interface EightByEightVoiceOptions {
   /** The voice profile for locales the table does not know. */
   readonly defaultProfile: string;
   readonly userAgent?: string;
-  readonly fetch?: typeof fetch;
+  /** Connections kept between calls (default), or `fetch` on a fresh one per attempt: see `ClientOptions`. */
+  readonly keepAlive?: boolean;
   readonly httpSpans?: HttpSpans;
   readonly retry?: RetryOptions;
   /** Told of every attempt and its duration. */
@@ -61,7 +63,7 @@ export function createEightByEightVoice(options: EightByEightVoiceOptions): Voic
 }
 
 /** Reads the Voice API's answers, whose errors carry `sessionStatus`, `statusCode` and `statusMessage`. */
-export function classifyVoiceResponse(response: Response, text: string): Classified {
+export function classifyVoiceResponse(response: HttpAnswer, text: string): Classified {
   const json = parseJsonObject(text);
   const code = json?.statusCode;
   if (response.status === 200) {

@@ -209,9 +209,9 @@ Deno.test("[tracing] no endpoint, or OTEL_SDK_DISABLED: tracing is off and says 
   }
 });
 
-Deno.test("[tracing] with Deno's runtime OpenTelemetry, our spans join the runtime's and HTTP spans are not doubled", () =>
+Deno.test("[tracing] with Deno's runtime OpenTelemetry and fetch toward 8x8, our spans join the runtime's and HTTP spans are not doubled", () =>
   withRig(
-    { OTEL_DENO: "true", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
+    { OTEL_DENO: "true", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", EIGHTBYEIGHT_KEEP_ALIVE: "false" },
     async ({ fake, receiver, service, hook }) => {
       await json(
         await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
@@ -227,6 +227,34 @@ Deno.test("[tracing] with Deno's runtime OpenTelemetry, our spans join the runti
       assert.equal(servers[0]!.parentSpanId, INCOMING_PARENT);
       const internals = byKind(receiver.spans, INCOMING_TRACE, KIND.INTERNAL);
       assert.deepEqual(internals.map((span) => span.name).sort(), ["8x8 send sms", "deliver_otp"]);
+      assert.equal(
+        fake.requests[0]?.headers.get("traceparent"),
+        `00-${INCOMING_TRACE}-${clients[0]!.spanId}-01`,
+      );
+    },
+  ));
+
+Deno.test("[tracing] with Deno's runtime OpenTelemetry and kept-alive connections, the 8x8 call is our CLIENT span under the runtime's SERVER span", () =>
+  withRig(
+    { OTEL_DENO: "true", OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
+    async ({ fake, receiver, service, hook }) => {
+      await json(
+        await hook(PREVIEW_SAMPLE_TEXT, { traceparent: `00-${INCOMING_TRACE}-${INCOMING_PARENT}-01` }),
+      );
+      await service.stop();
+      await receiver.waitFor(completeTrace(INCOMING_TRACE));
+      const [server, ...otherServers] = byKind(receiver.spans, INCOMING_TRACE, KIND.SERVER);
+      const clients = byKind(receiver.spans, INCOMING_TRACE, KIND.CLIENT);
+      const internals = byKind(receiver.spans, INCOMING_TRACE, KIND.INTERNAL);
+      assert.equal(otherServers.length, 0, "one SERVER span: the runtime's");
+      assert.deepEqual(internals.map((span) => span.name), ["deliver_otp"]);
+      assert.equal(internals[0]!.parentSpanId, server!.spanId);
+      // The runtime sees no fetch, so the CLIENT span is ours, with the semantic conventions' name.
+      assert.deepEqual(clients.map((span) => [span.name, span.parentSpanId]), [[
+        "POST",
+        internals[0]!.spanId,
+      ]]);
+      assert.equal(clients[0]!.attributes["http.response.status_code"], 200);
       assert.equal(
         fake.requests[0]?.headers.get("traceparent"),
         `00-${INCOMING_TRACE}-${clients[0]!.spanId}-01`,

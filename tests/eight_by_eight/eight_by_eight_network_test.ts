@@ -13,16 +13,44 @@ const MESSAGE: SmsMessage = {
   text: "Your code is 424242",
 };
 
-function senderFor(baseUrl: string) {
-  return createEightByEightSms({ baseUrl, subaccountId: "acme_otp", apiKey: "fake-8x8-api-key-0123456789" });
+function senderFor(baseUrl: string, keepAlive = true) {
+  return createEightByEightSms({
+    baseUrl,
+    subaccountId: "acme_otp",
+    apiKey: "fake-8x8-api-key-0123456789",
+    keepAlive,
+  });
 }
 
-Deno.test("[8x8 network] a connection closed after 8x8 read the POST is never sent again: one POST per SMS", async () => {
+Deno.test("[8x8 network] passcodes share kept-alive connections; with keepAlive off each has its own", async (t) => {
+  for (const [keepAlive, connections] of [[true, [1, 1, 1]], [false, [1, 2, 3]]] as const) {
+    await t.step(`keepAlive ${keepAlive}`, async () => {
+      const fake = startRawTcp8x8(() => "answer");
+      try {
+        const sender = senderFor(fake.url, keepAlive);
+        for (const eventId of ["first", "second", "third"]) {
+          assert.equal((await sender.send({ ...MESSAGE, eventId }, testDeadline())).outcome, "delivered");
+        }
+        assert.deepEqual(fake.requests.map((request) => request.connection), connections);
+      } finally {
+        await fake.close();
+      }
+    });
+  }
+});
+
+Deno.test("[8x8 network] a connection closed after 8x8 read the POST is never sent again: one POST per SMS", async (t) => {
+  for (const keepAlive of [true, false]) {
+    await t.step(`keepAlive ${keepAlive}`, () => closedAfterRead(keepAlive));
+  }
+});
+
+async function closedAfterRead(keepAlive: boolean) {
   // The first SMS is answered (a client that pools would keep that connection); the second is read, then the
   // connection closes without an answer.
   const fake = startRawTcp8x8((index) => index === 0 ? "answer" : "close");
   try {
-    const sender = senderFor(fake.url);
+    const sender = senderFor(fake.url, keepAlive);
     assert.equal((await sender.send(MESSAGE, testDeadline())).outcome, "delivered");
     const second = await sender.send({ ...MESSAGE, eventId: "second-event" }, testDeadline());
     assert.deepEqual([second.outcome, second.outcome !== "delivered" && second.reason], [
@@ -37,7 +65,7 @@ Deno.test("[8x8 network] a connection closed after 8x8 read the POST is never se
   } finally {
     await fake.close();
   }
-});
+}
 
 Deno.test("[8x8 network] a redirect is never followed: nothing goes elsewhere, and the outcome says why", async (t) => {
   const elsewhere: Request[] = [];

@@ -1,19 +1,30 @@
 // An 8x8 that misbehaves below HTTP: a raw TCP server that reads whole requests and, by script, answers with
-// 8x8's documented success, or closes the connection without a word after reading the request.
+// 8x8's documented success, or closes the connection without a word after reading the request, or writes
+// exactly the bytes a test gives it.
 const SMS_API = JSON.parse(
   Deno.readTextFileSync(new URL("../contracts/8x8/sms_api.json", import.meta.url)),
 );
 const SUCCESS = SMS_API.paths["/api/v1/subaccounts/{subAccountId}/messages"].post.responses["200"]
   .content["application/json"].examples.response.value;
 
-/** What the fake does with one whole request it has read. */
-export type RawAction = "answer" | "close";
+/**
+ * What the fake does with one whole request it has read: answer with 8x8's success (content-length framed),
+ * close without a word, or write `raw` (`{umid}` in it becomes a fresh id), then close when `thenClose`.
+ */
+export type RawAction = "answer" | "close" | { readonly raw: string; readonly thenClose?: boolean };
+
+/** 8x8's documented success body, with a fresh umid. */
+export function successBody(): string {
+  return JSON.stringify({ ...SUCCESS, umid: crypto.randomUUID() });
+}
 
 /** A running raw-TCP fake. */
 export interface RawTcp8x8 {
   readonly url: string;
   /** Every whole request it read, in order, with the connection it came on. */
   readonly requests: readonly { readonly connection: number; readonly head: string }[];
+  /** Connections accepted so far. */
+  readonly connections: () => number;
   close(): Promise<void>;
 }
 
@@ -22,8 +33,8 @@ export function startRawTcp8x8(script: (index: number) => RawAction): RawTcp8x8 
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const requests: { connection: number; head: string }[] = [];
   const connections = new Set<Deno.Conn>();
+  let connection = 0;
   const serving = (async () => {
-    let connection = 0;
     for await (const conn of listener) {
       connections.add(conn);
       serve(conn, ++connection).finally(() => connections.delete(conn));
@@ -45,11 +56,20 @@ export function startRawTcp8x8(script: (index: number) => RawAction): RawTcp8x8 
         if (text.length < headEnd + 4 + length) continue;
         const index = requests.push({ connection, head: text.slice(0, headEnd) }) - 1;
         text = text.slice(headEnd + 4 + length);
-        if (script(index) === "close") {
+        const action = script(index);
+        if (action === "close") {
           conn.close();
           return;
         }
-        const body = JSON.stringify({ ...SUCCESS, umid: crypto.randomUUID() });
+        if (action !== "answer") {
+          await conn.write(new TextEncoder().encode(action.raw.replace("{umid}", crypto.randomUUID())));
+          if (action.thenClose) {
+            conn.close();
+            return;
+          }
+          continue;
+        }
+        const body = successBody();
         const head =
           `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`;
         await conn.write(new TextEncoder().encode(head + body));
@@ -62,6 +82,7 @@ export function startRawTcp8x8(script: (index: number) => RawAction): RawTcp8x8 
   return {
     url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
     requests,
+    connections: () => connection,
     async close() {
       listener.close();
       for (const conn of connections) {
