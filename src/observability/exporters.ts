@@ -1,17 +1,15 @@
 // The OpenTelemetry SDK parts used only when something is exported: the trace SDK and the OTLP exporters.
-// telemetry.ts imports this module dynamically, so a service with tracing off never loads them.
+// telemetry.ts imports this module dynamically, so a service with tracing off never loads them; of the four
+// OTLP exporters only the protocol chosen is loaded (the protobuf one alone costs about 40 ms of start-up).
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPMetricExporter as OTLPJsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
-import { OTLPMetricExporter as OTLPProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { OTLPTraceExporter as OTLPJsonTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { serviceResource } from "./resource.ts";
 import {
   ConsoleMetricExporter,
   type MetricReader,
   PeriodicExportingMetricReader,
+  type PushMetricExporter,
 } from "@opentelemetry/sdk-metrics";
 import {
   AlwaysOffSampler,
@@ -52,26 +50,35 @@ export function startTraceSdk(
   return { shutdown: () => provider.shutdown() };
 }
 
-export function spanExporterFor(signal: SignalExport): SpanExporter | undefined {
+export async function spanExporterFor(signal: SignalExport): Promise<SpanExporter | undefined> {
   switch (signal.kind) {
     case "none":
       return undefined;
     case "console":
       return new ConsoleSpanExporter();
-    case "otlp":
-      return signal.protocol === "http/json"
-        ? new OTLPJsonTraceExporter({ url: signal.endpoint })
-        : new OTLPProtoTraceExporter({ url: signal.endpoint });
+    case "otlp": {
+      const { OTLPTraceExporter } = signal.protocol === "http/json"
+        ? await import("@opentelemetry/exporter-trace-otlp-http")
+        : await import("@opentelemetry/exporter-trace-otlp-proto");
+      return new OTLPTraceExporter({ url: signal.endpoint });
+    }
   }
 }
 
-export function metricReaderFor(signal: SignalExport, intervalMs: number): MetricReader | undefined {
+export async function metricReaderFor(
+  signal: SignalExport,
+  intervalMs: number,
+): Promise<MetricReader | undefined> {
   if (signal.kind === "none") return undefined;
-  const exporter = signal.kind === "console"
-    ? new ConsoleMetricExporter()
-    : signal.protocol === "http/json"
-    ? new OTLPJsonMetricExporter({ url: signal.endpoint })
-    : new OTLPProtoMetricExporter({ url: signal.endpoint });
+  let exporter: PushMetricExporter;
+  if (signal.kind === "console") {
+    exporter = new ConsoleMetricExporter();
+  } else {
+    const { OTLPMetricExporter } = signal.protocol === "http/json"
+      ? await import("@opentelemetry/exporter-metrics-otlp-http")
+      : await import("@opentelemetry/exporter-metrics-otlp-proto");
+    exporter = new OTLPMetricExporter({ url: signal.endpoint });
+  }
   return new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: intervalMs,

@@ -97,7 +97,7 @@ export async function startTelemetry(
 
   const metricsPush = config.disabled
     ? undefined
-    : sdk?.metricReaderFor(config.metrics, config.metricExportIntervalMs);
+    : await sdk?.metricReaderFor(config.metrics, config.metricExportIntervalMs);
   // The metrics SDK too is loaded only when someone reads the metrics: a scrape of /metrics or a push. Otherwise
   // the instruments are the API's no-ops (and, under Deno's runtime OpenTelemetry, the runtime's meter).
   const pipeline = options.scrape || metricsPush !== undefined
@@ -122,7 +122,7 @@ export async function startTelemetry(
     });
     return { httpSpans: "runtime", meters, prometheusText, shutdown: shutdownMetrics };
   }
-  const exporter = config.disabled ? undefined : sdk?.spanExporterFor(config.traces);
+  const exporter = config.disabled ? undefined : await sdk?.spanExporterFor(config.traces);
   if (exporter === undefined) {
     const why = config.disabled ? "OTEL_SDK_DISABLED is true" : describe(config.traces);
     logger.info("tracing", { mode: "off", note: why });
