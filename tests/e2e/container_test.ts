@@ -63,6 +63,26 @@ Deno.test("[container] the image carries OCI labels, its version is deno.json's,
   );
 });
 
+Deno.test("[container] the image is sized for 256 MiB: the stores' budget and V8's heap, with flags V8 accepts", async () => {
+  const runtime = DOCKERFILE.split(/^FROM /m)[2]!;
+  const env = Object.fromEntries(
+    [...runtime.matchAll(/^ENV (.+)$/gm)].flatMap(([, pairs]) =>
+      pairs!.split(" ").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])
+    ),
+  );
+  assert.equal(env.STORE_MEMORY_MB, "64");
+  assert.match(env.DENO_V8_FLAGS ?? "", /--max-old-space-size=\d+/);
+  // An unknown V8 flag would stop the binary at start: the runtime reads DENO_V8_FLAGS as `deno run` does.
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "console.log(Deno.memoryUsage().rss > 0)"],
+    env: { DENO_V8_FLAGS: env.DENO_V8_FLAGS! },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(run.stderr), "");
+  assert.equal(new TextDecoder().decode(run.stdout).trim(), "true");
+});
+
 // The .dockerignore is an allow list (`**` then `!` lines): a source is in the context when a `!` line names it.
 function allowedByDockerignore(source: string): boolean {
   const rules = Deno.readTextFileSync(`${REPO}deploy/docker/Dockerfile.dockerignore`).split("\n")
