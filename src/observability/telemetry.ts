@@ -90,8 +90,10 @@ export async function startTelemetry(
   const runtime = runtimeTelemetryActive();
   // The trace SDK and the OTLP exporters are loaded only when something is exported: importing them costs start-up
   // time and memory, and a service with tracing off never uses them.
-  const exporting = !config.disabled &&
-    (config.metrics.kind !== "none" || (!runtime && config.traces.kind !== "none"));
+  // Under Deno's runtime OpenTelemetry the runtime exports traces and metrics itself (our counters reach it
+  // through its meter): a push of our own would send every count twice.
+  const exporting = !config.disabled && !runtime &&
+    (config.metrics.kind !== "none" || config.traces.kind !== "none");
   const sdk = exporting ? await import("./exporters.ts") : undefined;
   diag.setLogger(diagnostics(logger), DiagLogLevel.WARN);
 
@@ -110,7 +112,7 @@ export async function startTelemetry(
   };
   const shutdownMetrics = pipeline?.shutdown ?? (() => Promise.resolve());
   logger.info("metrics", {
-    export: config.disabled ? "none" : describe(config.metrics),
+    export: runtime ? "runtime" : config.disabled ? "none" : describe(config.metrics),
     intervalMs: metricsPush === undefined ? undefined : config.metricExportIntervalMs,
   });
 

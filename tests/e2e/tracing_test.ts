@@ -436,3 +436,15 @@ Deno.test("[telemetry] runtime mode (OTEL_DENO=true, as on Deno Deploy): the hoo
     assert.equal(JSON.parse(String(record.body)).trace_id, INCOMING_TRACE);
     assert.equal(record.severityText.toLowerCase(), "info");
   }));
+
+Deno.test("[telemetry] runtime mode exports our counters once, through the runtime, never also through an SDK of ours", () =>
+  withRig({ OTEL_DENO: "true" }, async ({ receiver, service, hook }) => {
+    await json(await hook(PREVIEW_SAMPLE_TEXT));
+    const { stdout } = await service.stop(); // both pipelines, if there were two, flush on exit
+    const pushes = receiver.points.filter((point) => point.metric === "otp.deliveries");
+    assert.ok(pushes.length > 0, "the deliveries counter arrived");
+    // One pipeline, one resource: a second (our SDK beside the runtime) would count every passcode twice.
+    const resources = new Set(pushes.map((point) => JSON.stringify(point.resource)));
+    assert.equal(resources.size, 1, [...resources].join("\n"));
+    assert.match(stdout, /"event":"metrics","export":"runtime"/);
+  }));
