@@ -1,7 +1,9 @@
-// `deno task bench`: this service against the floor (a bare proxy to the same fake 8x8), with tracing exported
-// and with tracing off, side by side in one run. Rounds alternate so the machine's noise hits every target alike.
-// Load comes from wrk (installed from Debian's packages when missing), one Okta request per unique eventId.
-import { DEFAULT_LEDGER_ENTRIES } from "../../src/stores/memory_ledger.ts";
+// `deno task bench`: this service against the floor (a bare proxy to the same fake 8x8), side by side in one
+// run: with tracing exported, with tracing off, on fresh connections to 8x8, and with its stores in Deno KV.
+// Rounds alternate so the machine's noise hits every target alike. Load comes from wrk (installed from Debian's
+// packages when missing) on the honest stream: every request a new eventId, user and number.
+// Then cold starts (spawn to the first answered hook, alternating), and the container image's settings under a
+// long run: steady RSS once the stores are full, and its growth over 1,000,000 more requests.
 import { signInRequest } from "../support/okta_requests.ts";
 import { liveEnvironment, runDeno, spawn, startMain } from "../support/subprocess.ts";
 
@@ -9,17 +11,28 @@ const SECRET = "bench-okta-secret-0123456789";
 const CONNECTIONS = 32;
 const ROUND_SECONDS = 5;
 const ROUNDS = 3;
-const RSS_REQUESTS = 100_000;
-// Warm-up ends once the delivery ledger (the store bounded by count) is full and has turned over. Replay ids and
-// rate-limit subjects are kept by time (10 minutes, the limits' windows) within a byte budget, so they still grow
-// through the measured requests: see docs/abuse-protection.md for their budget.
-const WARM_UP_REQUESTS = DEFAULT_LEDGER_ENTRIES + 10_000;
+const COLD_STARTS = 8;
+// The container image's settings (deploy/docker/Dockerfile), read from it so the two cannot drift apart.
+const CONTAINER_ENV = Object.fromEntries(
+  [
+    ...Deno.readTextFileSync(new URL("../../deploy/docker/Dockerfile", import.meta.url)).matchAll(
+      /^ENV (.+)$/gm,
+    ),
+  ]
+    .flatMap(([, pairs]) =>
+      pairs!.split(" ").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])
+    )
+    .filter(([name]) => name === "STORE_MEMORY_MB" || name === "DENO_V8_FLAGS"),
+);
+// With the image's 48 MiB of stores, about 79,000 event ids and 101,000 rate-limit subjects (two per hook) fit:
+// past 150,000 requests both are full and every new entry takes an old one's place, so they cannot grow.
+const STORES_FULL_REQUESTS = 150_000;
+const LONG_RUN_REQUESTS = Number(Deno.env.get("BENCH_LONG_RUN_REQUESTS") ?? 1_000_000);
+const REPO = new URL("../../", import.meta.url).pathname;
 const HERE = new URL(".", import.meta.url).pathname;
 
 interface Target {
   readonly name: string;
-  /** Spawn to the first answered hook, in milliseconds. */
-  readonly coldStartMs?: number;
   readonly url: string;
   readonly pid: number;
   readonly stop: () => Promise<unknown>;
@@ -132,21 +145,6 @@ async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * 1000 / ticksPerSecond;
 }
 
-// Starts the service like `deno task start`, dropping its log unread: the harness shares the machine's two cores.
-async function service(name: string, env: Record<string, string>): Promise<Target> {
-  const spawned = performance.now();
-  const process = await startMain(env, undefined, { keepStdout: false });
-  const url = `${process.url}/telephony-hook`;
-  const first = await fetch(url, {
-    method: "POST",
-    headers: { authorization: SECRET, "content-type": "application/json" },
-    body: JSON.stringify(signInRequest({ phoneNumber: "+14155552671" }, `cold-${crypto.randomUUID()}`)),
-  });
-  await first.body?.cancel();
-  const coldStartMs = performance.now() - spawned;
-  return { name, url, pid: process.pid, coldStartMs, stop: () => process.stop() };
-}
-
 // One wrk run, with the CPU time the target spent during it.
 async function round(target: Target, seconds: number, prefix: string): Promise<Round> {
   const before = await cpuMs(target.pid);
@@ -164,61 +162,43 @@ const settings = {
   ),
   METRICS_AUTH: `Bearer ${SECRET}-metrics`,
 };
-const floorProcess = spawn(Deno.execPath(), [
-  "run",
-  "--allow-net=127.0.0.1",
-  "--allow-env",
-  `${HERE}floor_proxy.ts`,
-], {
-  FLOOR_TARGET: `${fake.eightByEight}/api/v1/subaccounts/${fake.subaccountId}/messages`,
-  FLOOR_API_KEY: fake.apiKey,
-});
-const floorPort = JSON.parse(await firstLine(floorProcess)).port;
-const targets: Target[] = [
-  {
-    name: "floor (bare proxy)",
-    url: `http://127.0.0.1:${floorPort}/`,
-    pid: floorProcess.pid,
-    stop: async () => (floorProcess.kill(), await floorProcess.status),
-  },
-  await service("service, tracing exported", { ...settings, OTEL_EXPORTER_OTLP_ENDPOINT: fake.otlp }),
-  await service("service, tracing off", settings),
-  // What kept-alive connections to 8x8 buy: the same service on a fresh connection per call, as behind a proxy.
-  await service("service, tracing off, EIGHTBYEIGHT_KEEP_ALIVE=false", {
-    ...settings,
-    EIGHTBYEIGHT_KEEP_ALIVE: "false",
-  }),
-];
-const traced = targets[1]!;
+const traced = { ...settings, OTEL_EXPORTER_OTLP_ENDPOINT: fake.otlp };
+const kvFile = `${REPO}.state/bench-${crypto.randomUUID()}.sqlite3`;
 
-const results = new Map<string, Round[]>(targets.map((target) => [target.name, []]));
-let tracedRequests = 0;
-let rssAfterWarmUp = 0;
-let rssAfterAll = 0;
-try {
-  for (const target of targets) await wrk(target.url, 2, `warm-${target.name.length}`);
-  for (let warmed = 0, extra = 0; warmed < WARM_UP_REQUESTS; extra++) {
-    warmed += (await wrk(traced.url, 2, `warm-traced-${extra}`)).requests;
-  }
-  rssAfterWarmUp = await rssKiB(traced.pid);
-  for (let turn = 0; turn < ROUNDS; turn++) {
-    const order = [...targets.slice(turn % targets.length), ...targets.slice(0, turn % targets.length)];
-    for (const target of order) {
-      const result = await round(target, ROUND_SECONDS, `r${turn}-${target.name.length}`);
-      results.get(target.name)!.push(result);
-      if (target === traced) tracedRequests += result.requests;
-    }
-  }
-  for (let extra = 0; tracedRequests < RSS_REQUESTS; extra++) {
-    tracedRequests += (await wrk(traced.url, ROUND_SECONDS, `rss${extra}`)).requests;
-  }
-  rssAfterAll = await rssKiB(traced.pid);
-  const metrics = await (await fetch(traced.url.replace("/telephony-hook", "/metrics"), {
+// Starts the service like `deno task start`, dropping its log unread: the harness shares the machine's two cores.
+async function service(name: string, env: Record<string, string>): Promise<Target> {
+  const process = await startMain(env, undefined, { keepStdout: false });
+  return { name, url: `${process.url}/telephony-hook`, pid: process.pid, stop: () => process.stop() };
+}
+
+function startFloor(): { process: Deno.ChildProcess; port: Promise<number> } {
+  const process = spawn(Deno.execPath(), [
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-env",
+    `${HERE}floor_proxy.ts`,
+  ], {
+    FLOOR_TARGET: `${fake.eightByEight}/api/v1/subaccounts/${fake.subaccountId}/messages`,
+    FLOOR_API_KEY: fake.apiKey,
+  });
+  return { process, port: firstLine(process).then((line) => JSON.parse(line).port) };
+}
+
+async function firstHook(url: string): Promise<void> {
+  const answer = await fetch(url, {
+    method: "POST",
+    headers: { authorization: SECRET, "content-type": "application/json" },
+    body: JSON.stringify(signInRequest({ phoneNumber: "+14155552671" }, `cold-${crypto.randomUUID()}`)),
+  });
+  await answer.body?.cancel();
+  if (!answer.ok) throw new Error(`the first hook was answered ${answer.status}`);
+}
+
+// Passcodes the service says reached 8x8, of those it answered: its own otp_deliveries_total.
+async function delivered(target: Target): Promise<{ delivered: number; answered: number }> {
+  const metrics = await (await fetch(target.url.replace("/telephony-hook", "/metrics"), {
     headers: { authorization: settings.METRICS_AUTH },
   })).text();
-  const failed = metrics.split("\n").filter((line) =>
-    line.includes('outcome="') && !line.includes('outcome="delivered"')
-  );
   let delivered = 0;
   let answered = 0;
   for (const line of metrics.split("\n").filter((line) => line.startsWith("otp_deliveries_total{"))) {
@@ -226,17 +206,50 @@ try {
     answered += count;
     if (line.includes('outcome="delivered"')) delivered += count;
   }
-  console.log(
-    `\nTraced service: ${delivered} of ${answered} passcodes delivered to the fake 8x8 ` +
-      `(${(100 * delivered / answered).toFixed(2)}%) on the honest stream, default abuse rules on.`,
-  );
-  if (failed.length > 0) {
-    console.log(`\n!!! The traced service answered something other than SUCCESSFUL:\n${failed.join("\n")}`);
+  return { delivered, answered };
+}
+
+// 1. CPU per request, side by side.
+const floor = startFloor();
+const floorPort = await floor.port;
+const targets: Target[] = [
+  {
+    name: "floor: bare `Deno.serve` + one pooled `fetch`",
+    url: `http://127.0.0.1:${floorPort}/`,
+    pid: floor.process.pid,
+    stop: async () => (floor.process.kill(), await floor.process.status),
+  },
+  await service("service, every request traced and exported", traced),
+  await service("service, tracing off", settings),
+  // What kept-alive connections to 8x8 buy: the same service on a fresh connection per call, as behind a proxy.
+  await service("service, tracing off, `EIGHTBYEIGHT_KEEP_ALIVE=false`", {
+    ...settings,
+    EIGHTBYEIGHT_KEEP_ALIVE: "false",
+  }),
+  await service("service, tracing off, `STATE_STORE=kv` (local file)", {
+    ...settings,
+    STATE_STORE: "kv",
+    KV_URL: kvFile,
+  }),
+];
+const results = new Map<string, Round[]>(targets.map((target) => [target.name, []]));
+const rss = new Map<string, number[]>(targets.map((target) => [target.name, []]));
+const deliveries = new Map<string, { delivered: number; answered: number }>();
+try {
+  for (const target of targets) await wrk(target.url, 2, `warm-${targets.indexOf(target)}`);
+  for (let turn = 0; turn < ROUNDS; turn++) {
+    const order = [...targets.slice(turn % targets.length), ...targets.slice(0, turn % targets.length)];
+    for (const target of order) {
+      results.get(target.name)!.push(
+        await round(target, ROUND_SECONDS, `r${turn}-${targets.indexOf(target)}`),
+      );
+      rss.get(target.name)!.push(await rssKiB(target.pid));
+    }
   }
+  for (const target of targets.slice(1)) deliveries.set(target.name, await delivered(target));
 } finally {
   for (const target of targets) await target.stop();
-  backends.kill();
-  await backends.status;
+  await Deno.remove(kvFile).catch(() => {});
 }
 
 const rows = targets.map((target) => {
@@ -252,34 +265,129 @@ const rows = targets.map((target) => {
     p99: mean((run) => run.p99),
     non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
     cpuMicroseconds: runs.reduce((sum, run) => sum + run.cpuMs, 0) * 1000 / requests,
-    coldStartMs: target.coldStartMs,
+    rssMiB: median(rss.get(target.name)!) / 1024,
   };
 });
-const floor = rows[0]!;
+const floorRow = rows[0]!;
+const memoryRow = rows[2]!;
 console.log(
   `\nwrk: 1 thread, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${ROUND_SECONDS} s per target\n`,
 );
 console.log(
-  "| target | req/s | p50 ms | p99 ms | req/s vs floor | p99 vs floor | non-2xx | CPU µs/request | CPU vs floor | cold start ms |",
+  "| target | req/s | p50 ms | p99 ms | non-2xx | CPU µs/request | × floor | RSS MiB after each round, median |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|");
 for (const row of rows) {
   console.log(
-    `| ${row.name} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(2)} | ${row.p99.toFixed(2)} | ` +
-      `${(row.rps / floor.rps).toFixed(2)}× | ${(row.p99 / floor.p99).toFixed(2)}× | ${row.non2xx} | ` +
-      `${row.cpuMicroseconds.toFixed(0)} | ${(row.cpuMicroseconds / floor.cpuMicroseconds).toFixed(2)}× | ` +
-      `${row.coldStartMs === undefined ? "" : row.coldStartMs.toFixed(0)} |`,
+    `| ${row.name} | ${row.rps.toFixed(0)} | ${row.p50.toFixed(2)} | ${
+      row.p99.toFixed(2)
+    } | ${row.non2xx} | ` +
+      `${row.cpuMicroseconds.toFixed(0)} | ${
+        (row.cpuMicroseconds / floorRow.cpuMicroseconds).toFixed(2)
+      } | ` +
+      `${row.rssMiB.toFixed(0)} |`,
   );
 }
 console.log(
   "\nCPU µs/request: user and system time of the target's whole process during its rounds, per request answered.",
 );
-const growth = (rssAfterAll / rssAfterWarmUp - 1) * 100;
 console.log(
-  `\nTraced service RSS: ${
-    (rssAfterWarmUp / 1024).toFixed(1)
-  } MiB after a warm-up of ${WARM_UP_REQUESTS}+ requests, ` +
-    `${(rssAfterAll / 1024).toFixed(1)} MiB after ${tracedRequests} requests (${growth >= 0 ? "+" : ""}${
-      growth.toFixed(1)
-    }%).`,
+  `KV on a local file: ${
+    (rows[4]!.cpuMicroseconds / memoryRow.cpuMicroseconds).toFixed(2)
+  }× the memory stores' CPU.`,
 );
+for (const [name, { delivered, answered }] of deliveries) {
+  console.log(
+    `${name}: ${delivered} of ${answered} passcodes reached the fake 8x8 (${
+      (100 * delivered / answered).toFixed(2)
+    }%).`,
+  );
+}
+
+// 2. Cold start: spawn to the first answered hook, each configuration in turn, median of COLD_STARTS.
+const coldConfigurations: Record<string, (() => Promise<{ url: string; stop: () => Promise<unknown> }>)> = {
+  "floor": async () => {
+    const started = startFloor();
+    const port = await started.port;
+    return {
+      url: `http://127.0.0.1:${port}/`,
+      stop: async () => (started.process.kill(), await started.process.status),
+    };
+  },
+  "service, tracing off": () =>
+    service(
+      "",
+      liveEnvironment(
+        { url: fake.eightByEight, apiKey: fake.apiKey, subaccountId: fake.subaccountId },
+        SECRET,
+      ),
+    ),
+  "service, tracing off, /metrics served": () => service("", settings),
+  "service, Deno's runtime OpenTelemetry (`OTEL_DENO=true`, as on Deno Deploy)": () =>
+    service("", {
+      ...liveEnvironment(
+        { url: fake.eightByEight, apiKey: fake.apiKey, subaccountId: fake.subaccountId },
+        SECRET,
+      ),
+      OTEL_DENO: "true",
+      OTEL_EXPORTER_OTLP_ENDPOINT: fake.otlp,
+    }),
+  "service, SDK exporting traces and metrics (protobuf)": () => service("", traced),
+  "service, SDK exporting traces and metrics (JSON)": () =>
+    service("", { ...traced, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }),
+};
+const coldStarts = new Map<string, number[]>();
+for (let run = 0; run < COLD_STARTS; run++) {
+  for (const [name, start] of Object.entries(coldConfigurations)) {
+    const spawned = performance.now();
+    const started = await start();
+    await firstHook(started.url);
+    (coldStarts.get(name) ?? coldStarts.set(name, []).get(name)!).push(performance.now() - spawned);
+    await started.stop();
+  }
+}
+console.log(`\n| cold start: spawn to the first answered hook, median of ${COLD_STARTS}, alternating | ms |`);
+console.log("|---|---|");
+for (const [name, times] of coldStarts) console.log(`| ${name} | ${median(times).toFixed(0)} |`);
+
+// 3. The container image's settings, traced, under a long run.
+const container = await service("container settings, traced", { ...traced, ...CONTAINER_ENV });
+try {
+  let requests = 0;
+  for (let extra = 0; requests < STORES_FULL_REQUESTS; extra++) {
+    requests += (await wrk(container.url, ROUND_SECONDS, `fill-${extra}`)).requests;
+  }
+  const samples: { requests: number; kib: number }[] = [{ requests, kib: await rssKiB(container.pid) }];
+  const target = requests + LONG_RUN_REQUESTS;
+  for (let extra = 0; requests < target; extra++) {
+    requests += (await wrk(container.url, ROUND_SECONDS, `long-${extra}`)).requests;
+    samples.push({ requests, kib: await rssKiB(container.pid) });
+  }
+  const first = samples.slice(0, Math.max(3, Math.ceil(samples.length / 10)));
+  const last = samples.slice(-Math.max(3, Math.ceil(samples.length / 10)));
+  const start = median(first.map((sample) => sample.kib)) / 1024;
+  const end = median(last.map((sample) => sample.kib)) / 1024;
+  const { delivered: reached, answered } = await delivered(container);
+  console.log(
+    `\nContainer settings (${
+      Object.entries(CONTAINER_ENV).map(([name, value]) => `${name}=${value}`).join(" ")
+    }), ` +
+      `traced: RSS ${start.toFixed(0)} MiB once the stores were full (${first.at(-1)!.requests} requests), ` +
+      `${end.toFixed(0)} MiB after ${(requests - samples[0]!.requests).toLocaleString("en")} more ` +
+      `(${
+        ((end / start - 1) * 100).toFixed(1)
+      }%; medians of the first and last tenth of the samples, one per ${ROUND_SECONDS} s), ` +
+      `at most ${(Math.max(...samples.map((sample) => sample.kib)) / 1024).toFixed(0)} MiB. ` +
+      `The floor's RSS under load: ${floorRow.rssMiB.toFixed(0)} MiB. ` +
+      `${reached} of ${answered} passcodes reached the fake 8x8.`,
+  );
+} finally {
+  await container.stop();
+  backends.kill();
+  await backends.status;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}

@@ -70,7 +70,7 @@ Deno.test("[container] the image is sized for 256 MiB: the stores' budget and V8
       pairs!.split(" ").map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])
     ),
   );
-  assert.equal(env.STORE_MEMORY_MB, "64");
+  assert.equal(env.STORE_MEMORY_MB, "48");
   assert.match(env.DENO_V8_FLAGS ?? "", /--max-old-space-size=\d+/);
   // An unknown V8 flag would stop the binary at start: the runtime reads DENO_V8_FLAGS as `deno run` does.
   const run = await new Deno.Command(Deno.execPath(), {
