@@ -31,15 +31,6 @@ function answer(head: string, body: string): string {
   return `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n${head}\r\n${body}`;
 }
 
-// Waits for a condition the client reaches on its own (a closed connection noticed), failing after 5 s.
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > 5_000) throw new Error(`never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
 async function withFake(
   script: (index: number) => RawAction,
   test: (client: PooledClient, fake: ReturnType<typeof startRawTcp8x8>) => Promise<void>,
@@ -74,10 +65,11 @@ Deno.test("[pooled client] one connection carries request after request, each wr
 Deno.test("[pooled client] a connection the server closed while idle is noticed and never written to", () =>
   withFake(
     // Answers as if to keep the connection, then closes it: as servers do at their idle timeout.
-    (index) => index === 0 ? { raw: answer("content-length: 2\r\n", "{}"), thenClose: true } : "answer",
+    (index) => index === 0 ? "answer_then_half_close" : "answer",
     async (client, fake) => {
       assert.equal((await post(client)).status, 200);
-      await until(() => client.openConnections === 0, "the closed connection left the pool");
+      await fake.clientClosed(1); // the client saw the end while the connection was idle, and let it go
+      assert.equal(client.openConnections, 0);
       assert.equal((await post(client)).status, 200);
       assert.deepEqual(fake.requests.map((request) => request.connection), [1, 2]);
     },
@@ -207,15 +199,18 @@ Deno.test("[pooled client] nothing listening: NotSentError, safe to send again",
   assert.equal(error.stage, "connect");
 });
 
-Deno.test("[pooled client] an abort closes the connection and rejects with the signal's reason", () =>
-  withFake(() => ({ raw: "" }), async (client, fake) => {
+Deno.test("[pooled client] an abort closes the connection and rejects with the signal's reason", async () => {
+  const arrived = Promise.withResolvers<void>();
+  await withFake(() => (arrived.resolve(), { raw: "" }), async (client, fake) => {
     const controller = new AbortController();
     const pending = post(client, "{}", controller.signal);
-    await until(() => fake.requests.length === 1, "the request arrived");
+    await arrived.promise;
     controller.abort(new DOMException("deadline", "TimeoutError"));
     await assert.rejects(pending, { name: "TimeoutError" });
     assert.equal(client.openConnections, 0);
-  }));
+    await fake.clientClosed(1);
+  });
+});
 
 Deno.test("[pooled client] only http: and https: URLs", () => {
   assert.throws(() => createPooledClient("ftp://127.0.0.1/x", { maxBodyBytes: 1 }), TypeError);
