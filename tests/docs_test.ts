@@ -36,3 +36,49 @@ Deno.test("[docs] every source file CONTRIBUTING.md names exists", () => {
     assert.ok(Deno.statSync(new URL(`src/${path}`, ROOT)).isFile, path);
   }
 });
+
+// GitHub's heading anchors: lower case, punctuation but `-` and `_` dropped, spaces to `-`.
+function anchorsOf(markdown: string): Set<string> {
+  return new Set(
+    markdown.split("\n").filter((line) => /^#{1,6} /.test(line)).map((line) =>
+      line.replace(/^#+ /, "").trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-")
+    ),
+  );
+}
+
+Deno.test("[docs] every link between the project's pages reaches a file, and a heading when it names one", () => {
+  const pages = [
+    "README.md",
+    "CONTRIBUTING.md",
+    "deploy/README.md",
+    ...[...Deno.readDirSync(new URL("docs/", ROOT))].map((entry) => `docs/${entry.name}`),
+  ];
+  const broken: string[] = [];
+  let checked = 0;
+  for (const page of pages) {
+    for (const [, target] of read(page).matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue; // another site
+      const [path, anchor] = target!.split("#") as [string, string | undefined];
+      const file = path === "" ? new URL(page, ROOT) : new URL(path, new URL(page, ROOT));
+      checked++;
+      if (!exists(file)) {
+        broken.push(`${page} → ${target}`);
+        continue;
+      }
+      if (anchor !== undefined && file.pathname.endsWith(".md")) {
+        if (!anchorsOf(Deno.readTextFileSync(file)).has(anchor)) broken.push(`${page} → ${target}`);
+      }
+    }
+  }
+  assert.ok(checked >= 40, `${checked} links checked`);
+  assert.deepEqual(broken, []);
+});
+
+function exists(file: URL): boolean {
+  try {
+    Deno.statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
