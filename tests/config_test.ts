@@ -526,3 +526,11 @@ Deno.test("[config] connections to 8x8 are kept alive unless a proxy is set or E
     assert.match(wrong.problems.join(), /EIGHTBYEIGHT_KEEP_ALIVE must be true or false/);
   });
 });
+
+Deno.test("[config] the 8x8 API key goes into a header as it is: spaces and line breaks are refused", () => {
+  for (const key of ["key with space", "key\r\nx-injected: 1", "kéy"]) {
+    const result = loadConfig({ ...LIVE, EIGHTBYEIGHT_API_KEY: key }, generated);
+    assert.ok(!result.ok, JSON.stringify(key));
+    assert.match(result.problems.join(), /EIGHTBYEIGHT_API_KEY must be printable ASCII without spaces/);
+  }
+});

@@ -206,7 +206,9 @@ const schema = z.object({
   OKTA_OAUTH_AUDIENCE: z.string().max(512).optional(),
   OKTA_OAUTH_SCOPE: z.string().regex(/^[\x21-\x7E]+$/, "must be one scope name").optional(),
   OKTA_OAUTH_CLIENT_ID: z.string().regex(/^[\x21-\x7E]+$/, "must be a client id").optional(),
-  EIGHTBYEIGHT_API_KEY: z.string().optional(),
+  // It goes into a header line as it is: a space or a line break would end the line or the header.
+  EIGHTBYEIGHT_API_KEY: z.string().regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional(),
   EIGHTBYEIGHT_SUBACCOUNT_ID: subaccountId.optional(),
   EIGHTBYEIGHT_SMS_SOURCE: z.string().max(16, "must be at most 16 characters (8x8's sender ID limit)")
     .optional(),

@@ -14,6 +14,11 @@ export async function readStreamWithin(
     if (size > limit) return undefined;
     chunks.push(chunk);
   }
+  return joinChunks(chunks, size);
+}
+
+/** The chunks, `size` bytes in all, as one array. */
+export function joinChunks(chunks: readonly Uint8Array[], size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {

@@ -8,6 +8,7 @@
 //
 // A connection that waits in the pool keeps a read pending, so a server that closes it (or writes to it
 // unasked) takes it out of the pool at once, before a request could be written to a dead connection.
+import { joinChunks } from "./bounded_read.ts";
 
 /** The parts of an answer a caller reads. Header names are looked up in lower case. */
 export interface HttpAnswer {
@@ -167,12 +168,13 @@ export function createPooledClient(url: string, options: PooledClientOptions): P
   async function post(request: HttpPost): Promise<HttpAnswer> {
     const { signal } = request;
     signal.throwIfAborted();
+    const bytes = encodeRequest(requestLine, request);
     const { connection } = await take(signal);
     // Aborting closes the connection, which ends whichever read or write is waiting on it.
     const abort = () => discard(connection);
     signal.addEventListener("abort", abort, { once: true });
     try {
-      await write(connection, encodeRequest(requestLine, request));
+      await write(connection, bytes);
       const answer = await readAnswer(connection, options.maxBodyBytes);
       if (answer.keepAliveMs > 0 && !connection.closed) park(connection, answer.keepAliveMs);
       else discard(connection);
@@ -208,7 +210,14 @@ function openConnection(url: URL): Promise<Deno.Conn> {
 function encodeRequest(requestLine: string, request: HttpPost): Uint8Array {
   const body = encoder.encode(request.body);
   let head = requestLine;
-  for (const name in request.headers) head += `${name}: ${request.headers[name]}\r\n`;
+  for (const name in request.headers) {
+    const value = request.headers[name]!;
+    // A line break would let a value write headers of its own: a bug, refused before anything is sent.
+    if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) {
+      throw new TypeError(`header ${name} holds a line break`);
+    }
+    head += `${name}: ${value}\r\n`;
+  }
   head += `content-length: ${body.byteLength}\r\n\r\n`;
   const bytes = new Uint8Array(head.length * 3 + body.byteLength);
   const { written } = encoder.encodeInto(head, bytes);
@@ -401,13 +410,7 @@ class AnswerReader {
     }
     // Trailers, up to the blank line that ends them.
     while ((await this.#readLine()) !== "");
-    const body = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      body.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return body;
+    return joinChunks(chunks, total);
   }
 
   async #readLine(): Promise<string> {

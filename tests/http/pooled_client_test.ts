@@ -212,6 +212,16 @@ Deno.test("[pooled client] an abort closes the connection and rejects with the s
   });
 });
 
+Deno.test("[pooled client] a header value with a line break is refused before anything is sent", () =>
+  withFake(() => "answer", async (client, fake) => {
+    const headers = { "authorization": "Bearer key\r\nx-injected: 1" };
+    await assert.rejects(
+      client.post({ headers, body: "{}", signal: new AbortController().signal }),
+      TypeError,
+    );
+    assert.equal(fake.connections(), 0, "not even a connection");
+  }));
+
 Deno.test("[pooled client] only http: and https: URLs", () => {
   assert.throws(() => createPooledClient("ftp://127.0.0.1/x", { maxBodyBytes: 1 }), TypeError);
 });
