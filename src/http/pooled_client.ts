@@ -132,7 +132,7 @@ export function createPooledClient(url: string, options: PooledClientOptions): P
     idle.push(connection);
   }
 
-  async function take(signal: AbortSignal): Promise<{ connection: Connection; reused: boolean }> {
+  async function take(signal: AbortSignal): Promise<Connection> {
     // The most recently used first: it is the least likely to be closing, and the others age out.
     for (let connection = idle.pop(); connection !== undefined; connection = idle.pop()) {
       if (connection.idleUntil <= now()) {
@@ -141,16 +141,17 @@ export function createPooledClient(url: string, options: PooledClientOptions): P
       }
       connection.idle = false;
       connection.conn.ref();
-      return { connection, reused: true };
+      return connection;
     }
     let conn: Deno.Conn;
     try {
-      conn = await connect(target);
+      conn = await connectWithin(connect(target), signal);
     } catch (error) {
+      if (signal.aborted) throw signal.reason;
       throw new NotSentError("connect", { cause: error });
     }
     open++;
-    const connection: Connection = {
+    return {
       conn,
       buffer: new Uint8Array(16 * 1024),
       idle: false,
@@ -158,18 +159,13 @@ export function createPooledClient(url: string, options: PooledClientOptions): P
       idleUntil: 0,
       pending: undefined,
     };
-    if (signal.aborted) {
-      discard(connection);
-      throw signal.reason;
-    }
-    return { connection, reused: false };
   }
 
   async function post(request: HttpPost): Promise<HttpAnswer> {
     const { signal } = request;
     signal.throwIfAborted();
     const bytes = encodeRequest(requestLine, request);
-    const { connection } = await take(signal);
+    const connection = await take(signal);
     // Aborting closes the connection, which ends whichever read or write is waiting on it.
     const abort = () => discard(connection);
     signal.addEventListener("abort", abort, { once: true });
@@ -197,6 +193,27 @@ export function createPooledClient(url: string, options: PooledClientOptions): P
       return open;
     },
   };
+}
+
+// A connect that ends at the deadline: a host that never answers the SYN must not hold the request past its
+// budget (the runtime's connect has no signal). A connection made after the deadline is closed unused.
+function connectWithin(connecting: Promise<Deno.Conn>, signal: AbortSignal): Promise<Deno.Conn> {
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    connecting.then((conn) => {
+      signal.removeEventListener("abort", abort);
+      if (!signal.aborted) return resolve(conn);
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }, (error) => {
+      signal.removeEventListener("abort", abort);
+      reject(error);
+    });
+  });
 }
 
 function openConnection(url: URL): Promise<Deno.Conn> {

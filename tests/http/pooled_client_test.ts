@@ -222,6 +222,25 @@ Deno.test("[pooled client] a header value with a line break is refused before an
     assert.equal(fake.connections(), 0, "not even a connection");
   }));
 
+Deno.test("[pooled client] a host that never completes the connect is given up at the deadline; a late connection is closed", async () => {
+  // The network primitive stands in for a host whose SYNs are dropped: its connect settles only when told.
+  const connecting = Promise.withResolvers<Deno.Conn>();
+  const client = createPooledClient("https://8x8.invalid/api", {
+    maxBodyBytes: 1024,
+    connect: () => connecting.promise,
+  });
+  const controller = new AbortController();
+  const pending = post(client, "{}", controller.signal);
+  controller.abort(new DOMException("deadline", "TimeoutError"));
+  await assert.rejects(pending, { name: "TimeoutError" });
+  // The connection arrives after the deadline: it is closed, and never counted or used.
+  let closed = false;
+  connecting.resolve({ close: () => (closed = true) } as unknown as Deno.Conn);
+  await connecting.promise;
+  assert.equal(closed, true);
+  assert.equal(client.openConnections, 0);
+});
+
 Deno.test("[pooled client] only http: and https: URLs", () => {
   assert.throws(() => createPooledClient("ftp://127.0.0.1/x", { maxBodyBytes: 1 }), TypeError);
 });
