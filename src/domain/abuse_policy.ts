@@ -1,7 +1,7 @@
 // Stops SMS pumping and toll fraud before money is spent: destination rules first, then rate limits.
 import type { FailureReason } from "./delivery.ts";
 import type { OtpRequest, PhoneNumber } from "./otp_request.ts";
-import type { RateLimiter } from "./ports.ts";
+import type { LimitTake, RateLimiter } from "./ports.ts";
 import type { AbuseRules, RateLimit } from "./abuse_rules.ts";
 
 /** Why the policy refused, and which rule did. */
@@ -16,8 +16,9 @@ export interface Refusal {
 
 /**
  * Checks one request against the rules, in order of cost: the number itself, then the limits, which count this
- * request when it passes them. Administrators' preview requests are not refused for an unassigned number or a
- * guessed country code, because the preview generator fills in a placeholder; every other rule applies to them.
+ * request against all of them when it passes them all. Administrators' preview requests are not refused for an
+ * unassigned number or a guessed country code, because the preview generator fills in a placeholder; every
+ * other rule applies to them.
  */
 export async function refusalFor(
   request: OtpRequest,
@@ -49,11 +50,20 @@ export async function refusalFor(
     ["per_user", rules.perUser, request.userId],
     ["per_country", rules.perCountry, to.countryCallingCode],
   ];
+  const rulesTaken: string[] = [];
+  const takes: LimitTake[] = [];
   for (const [rule, limit, subject] of limits) {
     if (limit === undefined || subject === undefined) continue;
-    // A bug in the wiring, not an outcome: a configured limit must never go uncounted.
-    if (limiter === undefined) throw new Error(`the ${rule} rate limit is set, and no limiter counts it`);
-    if (!await limiter.take(`${rule}:${subject}`, limit)) return { reason: "rate_limited", rule };
+    rulesTaken.push(rule);
+    takes.push({ key: `${rule}:${subject}`, limit });
   }
+  if (takes.length === 0) return undefined;
+  // A bug in the wiring, not an outcome: a configured limit must never go uncounted.
+  if (limiter === undefined) {
+    throw new Error(`the ${rulesTaken[0]} rate limit is set, and no limiter counts it`);
+  }
+  // All limits at once: a refused passcode uses up none of them, and a shared store counts them in one write.
+  const refused = await limiter.take(takes);
+  if (refused >= 0) return { reason: "rate_limited", rule: rulesTaken[refused]! };
   return undefined;
 }

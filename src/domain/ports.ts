@@ -50,10 +50,19 @@ export interface PhoneNumbers {
   parse(raw: string): PhoneNumber | undefined;
 }
 
+/** One subject counted against one limit, e.g. `per_number:+6591234567` at 5 in 15 minutes. */
+export interface LimitTake {
+  readonly key: string;
+  readonly limit: RateLimit;
+}
+
 /** Counts passcodes per subject in sliding windows, shared by every instance that shares the store. */
 export interface RateLimiter {
-  /** Counts one more for `key` and returns true, or returns false (counting nothing) when the limit is reached. */
-  take(key: string, limit: RateLimit): Promise<boolean>;
+  /**
+   * Counts one passcode against every take, all or none: -1 when each had room and each was counted, or the
+   * index of a take whose limit is reached, and then nothing was counted. A store can do it in one write.
+   */
+  take(takes: readonly LimitTake[]): Promise<number>;
 }
 
 /** Joins delivery receipts to the passcodes this service sent, for as long as the provider sends receipts. */

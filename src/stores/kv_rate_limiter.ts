@@ -1,6 +1,5 @@
 import { createHmac } from "node:crypto";
-import type { RateLimit } from "../domain/abuse_rules.ts";
-import type { RateLimiter } from "../domain/ports.ts";
+import type { LimitTake, RateLimiter } from "../domain/ports.ts";
 import { SLICES_PER_WINDOW, slicesAt } from "./sliding_window.ts";
 import { whenUnlocked } from "./kv_locked.ts";
 
@@ -27,14 +26,14 @@ export const SWEEP_BATCH = 100;
 
 /**
  * Sliding windows shared by every instance on one Deno KV database, with no read-modify-write race. Each slice
- * of a window is its own counter key, and a request adds one to its slice with a `sum` mutation, which never
- * conflicts with another instance's; then it reads the window's slices (one range read of at most 31 keys) and
- * takes its one back if the total is over the limit. No more than the limit can pass: of any requests over it,
+ * of a window is its own counter key, and a passcode adds one to the current slice of every limit it is
+ * counted against, all in one commit of `sum` mutations, which never conflict with another instance's; then it
+ * reads each window's slices (one range read of at most 31 keys per limit, in parallel) and, if any total is
+ * over its limit, takes them all back in one commit. No more than a limit can pass: of any requests over it,
  * the last to add sees them all. Near the cap, requests in flight may see each other's additions and refuse
  * each other; a refused request reads again after a short random wait and tries again while there is room, at
- * most five times in all. So a passcode costs three KV operations and a refusal usually four (nineteen at the
- * very most), plus two when a slice has ended and old counters are swept: whatever the limit, the traffic or
- * the number of instances.
+ * most five times in all. So a passcode costs one commit and one read per limit, and a refusal usually two
+ * commits, plus a sweep when a slice has ended: whatever the limits, the traffic or the number of instances.
  *
  * If the store cannot be read or written, the passcode goes through and `onStoreError` is told: locking every
  * user out because a database is down would be worse than a gap in the limits.
@@ -79,48 +78,77 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
     swept.set(width, { slice: current, more: deleted === SWEEP_BATCH });
   }
 
-  async function count(subject: string, max: number, width: number, current: number, oldest: number) {
-    const counter = [...COUNTS, subject, width, current];
+  // One subject's counter in the current slice of its window.
+  interface Counted {
+    readonly subject: string;
+    readonly max: number;
+    readonly width: number;
+    readonly current: number;
+    readonly oldest: number;
+  }
+  const counterOf = (entry: Counted) => [...COUNTS, entry.subject, entry.width, entry.current];
+  const totals = (entries: readonly Counted[]) =>
+    Promise.all(entries.map((entry) => windowTotal(entry.subject, entry.width, entry.oldest, entry.current)));
+
+  // Adds one to every counter in one commit, then reads every window; over any limit, takes them all back in one
+  // commit. -1 when all passed, else the index of a limit that was full.
+  async function countAll(entries: readonly Counted[]): Promise<number> {
     let operation = "count";
+    let over = -1;
     try {
       for (let attempt = 1;; attempt++) {
         operation = "count";
-        await whenUnlocked(() =>
-          kv.atomic().sum(counter, ONE.value).set([...BY_SLICE, width, current, subject], true).commit()
-        );
+        const adding = kv.atomic();
+        for (const entry of entries) {
+          adding.sum(counterOf(entry), ONE.value).set([
+            ...BY_SLICE,
+            entry.width,
+            entry.current,
+            entry.subject,
+          ], true);
+        }
+        await whenUnlocked(() => adding.commit());
         operation = "read";
-        const total = await whenUnlocked(() => windowTotal(subject, width, oldest, current));
-        if (total <= BigInt(max)) return true;
+        const seen = await whenUnlocked(() => totals(entries));
+        over = seen.findIndex((total, index) => total > BigInt(entries[index]!.max));
+        if (over < 0) return -1;
         operation = "undo";
-        await whenUnlocked(() =>
-          kv.atomic().mutate({ type: "sum", key: counter, value: MINUS_ONE }).commit()
-        );
-        if (attempt === MAX_ATTEMPTS) return false;
+        const undoing = kv.atomic();
+        for (const entry of entries) undoing.mutate({ type: "sum", key: counterOf(entry), value: MINUS_ONE });
+        await whenUnlocked(() => undoing.commit());
+        if (attempt === MAX_ATTEMPTS) return over;
         // Others near the cap may have been refused too and be taking theirs back: after a short random wait,
         // look again, and try once more only if there is room now.
         operation = "read";
         await new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_JITTER_MS * attempt));
-        if (await whenUnlocked(() => windowTotal(subject, width, oldest, current)) >= BigInt(max)) {
-          return false;
-        }
+        const now = await whenUnlocked(() => totals(entries));
+        over = now.findIndex((total, index) => total >= BigInt(entries[index]!.max));
+        if (over >= 0) return over;
       }
     } catch (error) {
       options.onStoreError?.(operation, error);
       // Refused but the undo failed: still refused; the extra count errs toward fewer messages.
-      return operation !== "undo";
+      return operation === "undo" ? over : -1;
     }
   }
 
   return {
-    async take(key: string, limit: RateLimit): Promise<boolean> {
-      const { width, current, oldest } = slicesAt(now(), limit);
-      const allowed = await count(subjectOf(key), limit.max, width, current, oldest);
-      try {
-        await sweepIfDue(width, current);
-      } catch (error) {
-        options.onStoreError?.("sweep", error); // costs nothing now: the next sweep picks them up
+    async take(takes: readonly LimitTake[]): Promise<number> {
+      const at = now();
+      const entries = takes.map(({ key, limit }) => ({
+        subject: subjectOf(key),
+        max: limit.max,
+        ...slicesAt(at, limit),
+      }));
+      const refused = await countAll(entries);
+      for (const width of new Set(entries.map((entry) => entry.width))) {
+        try {
+          await sweepIfDue(width, entries.find((entry) => entry.width === width)!.current);
+        } catch (error) {
+          options.onStoreError?.("sweep", error); // costs nothing now: the next sweep picks them up
+        }
       }
-      return allowed;
+      return refused;
     },
   };
 }

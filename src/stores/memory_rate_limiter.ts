@@ -1,5 +1,5 @@
 import type { RateLimit } from "../domain/abuse_rules.ts";
-import type { RateLimiter } from "../domain/ports.ts";
+import type { LimitTake, RateLimiter } from "../domain/ports.ts";
 import { sliceLifetimeMs, SLICES_PER_WINDOW, slicesAt } from "./sliding_window.ts";
 import { createSlotTable } from "./slot_table.ts";
 
@@ -43,37 +43,56 @@ export function createMemoryRateLimiter(
   });
   const { view } = table;
 
+  // The slot of `key` with its window moved to now, and whether it has room; -1 for a key too long to keep.
+  function prepare(key: string, limit: RateLimit): { slot: number; room: boolean; expiresAt: number } {
+    const position = slicesAt(now(), limit);
+    const expiresAt = (position.current + 1) * position.width + sliceLifetimeMs(position);
+    let slot = table.find(key);
+    if (slot < 0) {
+      slot = table.claim(key, expiresAt);
+      // A key longer than any Okta user id: not worth memory, and not a real subject.
+      if (slot < 0) return { slot, room: true, expiresAt };
+    } else {
+      table.touch(slot);
+    }
+    const at = table.payloadOffset(slot);
+    let newest = view.getFloat64(at + NEWEST);
+    let total = view.getUint32(at + TOTAL);
+    // Forget the slices that have left the window since the newest counted one (at most the whole ring).
+    const from = Math.max(newest + 1, position.current - RING + 1);
+    for (let slice = from; slice <= position.current; slice++) {
+      const count = at + COUNTS + 4 * (slice % RING);
+      total -= view.getUint32(count);
+      view.setUint32(count, 0);
+    }
+    newest = Math.max(newest, position.current); // a clock that stepped back counts in the newest slice
+    view.setFloat64(at + NEWEST, newest);
+    view.setUint32(at + TOTAL, total);
+    return { slot, room: total < limit.max, expiresAt };
+  }
+
+  function count(key: string, expiresAt: number): void {
+    // Found again by its key: with a tiny budget, a later take's new subject may have taken this one's slot.
+    const slot = table.find(key);
+    if (slot < 0) return;
+    const at = table.payloadOffset(slot);
+    const newest = view.getFloat64(at + NEWEST);
+    const counter = at + COUNTS + 4 * (newest % RING);
+    view.setUint32(counter, view.getUint32(counter) + 1);
+    view.setUint32(at + TOTAL, view.getUint32(at + TOTAL) + 1);
+    table.setExpiresAt(slot, Math.max(table.expiresAt(slot), expiresAt));
+  }
+
   return {
-    take(key: string, limit: RateLimit): Promise<boolean> {
-      const position = slicesAt(now(), limit);
-      const expiresAt = (position.current + 1) * position.width + sliceLifetimeMs(position);
-      let slot = table.find(key);
-      if (slot < 0) {
-        slot = table.claim(key, expiresAt);
-        // A key longer than any Okta user id: not worth memory, and not a real subject.
-        if (slot < 0) return Promise.resolve(true);
-      } else {
-        table.touch(slot);
-      }
-      const at = table.payloadOffset(slot);
-      let newest = view.getFloat64(at + NEWEST);
-      let total = view.getUint32(at + TOTAL);
-      // Forget the slices that have left the window since the newest counted one (at most the whole ring).
-      const from = Math.max(newest + 1, position.current - RING + 1);
-      for (let slice = from; slice <= position.current; slice++) {
-        const count = at + COUNTS + 4 * (slice % RING);
-        total -= view.getUint32(count);
-        view.setUint32(count, 0);
-      }
-      newest = Math.max(newest, position.current); // a clock that stepped back counts in the newest slice
-      view.setFloat64(at + NEWEST, newest);
-      view.setUint32(at + TOTAL, total);
-      if (total >= limit.max) return Promise.resolve(false);
-      const count = at + COUNTS + 4 * (newest % RING);
-      view.setUint32(count, view.getUint32(count) + 1);
-      view.setUint32(at + TOTAL, total + 1);
-      table.setExpiresAt(slot, Math.max(table.expiresAt(slot), expiresAt));
-      return Promise.resolve(true);
+    take(takes: readonly LimitTake[]): Promise<number> {
+      // Every limit is looked at before any is counted: one process, nothing can come in between.
+      const prepared = takes.map((take) => prepare(take.key, take.limit));
+      const full = prepared.findIndex((subject) => !subject.room);
+      if (full >= 0) return Promise.resolve(full);
+      prepared.forEach(({ slot, expiresAt }, index) => {
+        if (slot >= 0) count(takes[index]!.key, expiresAt);
+      });
+      return Promise.resolve(-1);
     },
     size: () => table.size,
   };

@@ -50,7 +50,10 @@ Deno.bench("phone: libphonenumber parse, validity and type", { group: "hot path"
   phones.parse("+14155552671");
 });
 Deno.bench("abuse: one sliding-window take", { group: "hot path" }, async () => {
-  await limiter.take(`per_number:+1415555${counter++ % 10_000}`, { max: 5, windowMs: 900_000 });
+  await limiter.take([{
+    key: `per_number:+1415555${counter++ % 10_000}`,
+    limit: { max: 5, windowMs: 900_000 },
+  }]);
 });
 Deno.bench("dedup: claim and complete in memory", { group: "hot path" }, async () => {
   const id = `e${counter++}`;

@@ -13,12 +13,15 @@ const US_MOBILE: PhoneNumber = {
   type: "FIXED_LINE_OR_MOBILE",
 };
 
-// A limiter fake that allows everything and records what it was asked to count.
+// A limiter fake that refuses the subjects named (all or none, as the port says) and records what it was asked.
 function countingLimiter(refuse: string[] = []): RateLimiter & { keys: string[] } {
   const keys: string[] = [];
   return {
     keys,
-    take: (key) => (keys.push(key), Promise.resolve(!refuse.some((prefix) => key.startsWith(prefix)))),
+    take: (takes) => {
+      keys.push(...takes.map((take) => take.key));
+      return Promise.resolve(takes.findIndex((take) => refuse.some((prefix) => take.key.startsWith(prefix))));
+    },
   };
 }
 

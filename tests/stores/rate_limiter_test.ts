@@ -5,6 +5,7 @@ import { createKvRateLimiter, SWEEP_BATCH } from "../../src/stores/kv_rate_limit
 import { BYTES_PER_SUBJECT, createMemoryRateLimiter } from "../../src/stores/memory_rate_limiter.ts";
 import { SLICES_PER_WINDOW } from "../../src/stores/sliding_window.ts";
 import type { RateLimiter } from "../../src/domain/ports.ts";
+import type { RateLimit } from "../../src/domain/abuse_rules.ts";
 import { footprintOf } from "../support/heap.ts";
 
 /** Two handles on one limiter's state, a settable clock, and what the store reported. */
@@ -55,15 +56,40 @@ const ADAPTERS: Record<string, () => Promise<LimiterPair>> = {
 
 const MINUTE = 60_000;
 
+/** One subject against one limit: true when it had room and was counted. */
+async function takeOne(limiter: RateLimiter, key: string, limit: RateLimit): Promise<boolean> {
+  return (await limiter.take([{ key, limit }])) < 0;
+}
+
 for (const [name, open] of Object.entries(ADAPTERS)) {
+  Deno.test(`[rate limiter: ${name}] a passcode is counted against all its limits or none`, async () => {
+    const { first, second, problems, close } = await open();
+    try {
+      const perNumber = { key: "per_number:+6591234567", limit: { max: 1, windowMs: 15 * MINUTE } };
+      const perUser = { key: "per_user:u1", limit: { max: 3, windowMs: 60 * MINUTE } };
+      assert.equal(await first.take([perNumber, perUser]), -1, "both had room: both counted");
+      assert.equal(await second.take([perUser, perNumber]), 1, "the number's limit is full: its index");
+      // The refused passcode used none of the user's limit: two of its three are left.
+      assert.equal(await first.take([perUser]), -1);
+      assert.equal(await second.take([perUser]), -1);
+      assert.equal(await first.take([perUser]), 0);
+      assert.equal(await first.take([]), -1, "no limits: nothing to refuse");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
   Deno.test(`[rate limiter: ${name}] N pass, the next is refused, other subjects are not affected`, async () => {
     const { first, second, problems, close } = await open();
     try {
       const limit = { max: 3, windowMs: 10 * MINUTE };
       const taken = [];
-      for (let index = 0; index < 5; index++) taken.push(await (index % 2 ? second : first).take("a", limit));
+      for (let index = 0; index < 5; index++) {
+        taken.push(await takeOne(index % 2 ? second : first, "a", limit));
+      }
       assert.deepEqual(taken, [true, true, true, false, false]);
-      assert.equal(await second.take("b", limit), true);
+      assert.equal(await takeOne(second, "b", limit), true);
       assert.deepEqual(problems, []);
     } finally {
       await close();
@@ -75,15 +101,19 @@ for (const [name, open] of Object.entries(ADAPTERS)) {
     try {
       const limit = { max: 2, windowMs: 30 * MINUTE }; // slices of one minute
       const start = clock.now = 100 * MINUTE; // a slice boundary
-      assert.equal(await first.take("a", limit), true);
+      assert.equal(await takeOne(first, "a", limit), true);
       clock.now = start + 5 * MINUTE;
-      assert.equal(await first.take("a", limit), true);
-      assert.equal(await first.take("a", limit), false, "refused: both are in the window");
+      assert.equal(await takeOne(first, "a", limit), true);
+      assert.equal(await takeOne(first, "a", limit), false, "refused: both are in the window");
       clock.now = start + 30 * MINUTE - 1;
-      assert.equal(await first.take("a", limit), false, "never more than 2 in any 30 minutes");
+      assert.equal(await takeOne(first, "a", limit), false, "never more than 2 in any 30 minutes");
       clock.now = start + 31 * MINUTE;
-      assert.equal(await first.take("a", limit), true, "by W + W/30 the first has left the window");
-      assert.equal(await first.take("a", limit), false, "a refused request counted nothing, this one did");
+      assert.equal(await takeOne(first, "a", limit), true, "by W + W/30 the first has left the window");
+      assert.equal(
+        await takeOne(first, "a", limit),
+        false,
+        "a refused request counted nothing, this one did",
+      );
     } finally {
       await close();
     }
@@ -96,7 +126,7 @@ for (const [name, open] of Object.entries(ADAPTERS)) {
       let allowed = 0;
       let next = 0;
       const worker = async (limiter: RateLimiter) => {
-        while (next++ < 6_200) if (await limiter.take("per_country:1", limit)) allowed++;
+        while (next++ < 6_200) if (await takeOne(limiter, "per_country:1", limit)) allowed++;
       };
       await Promise.all(Array.from({ length: 16 }, (_, index) => worker(index % 2 ? second : first)));
       assert.equal(allowed, 6_000);
@@ -115,7 +145,7 @@ Deno.test("[rate limiter: deno kv, two connections] five at once against a cap o
       const taken = await Promise.all(
         Array.from(
           { length: 5 },
-          (_, index) => (index % 2 ? pair.second : pair.first).take(`g${group}`, limit),
+          (_, index) => takeOne(index % 2 ? pair.second : pair.first, `g${group}`, limit),
         ),
       );
       assert.equal(taken.filter(Boolean).length, 3, `group ${group}`);
@@ -134,15 +164,15 @@ Deno.test("[rate limiter: memory] a limited number stays limited through a flood
     onEarlyEviction: () => early++,
   });
   const limit = { max: 1, windowMs: 15 * MINUTE };
-  assert.equal(await limiter.take("per_number:+14155552671", limit), true);
+  assert.equal(await takeOne(limiter, "per_number:+14155552671", limit), true);
   for (let index = 0; index < 300_000; index++) {
     clock = index; // 300 s of traffic
-    await limiter.take(`per_number:+1646${index}`, limit);
+    await takeOne(limiter, `per_number:+1646${index}`, limit);
   }
-  assert.equal(await limiter.take("per_number:+14155552671", limit), false);
+  assert.equal(await takeOne(limiter, "per_number:+14155552671", limit), false);
   assert.equal(early, 0);
   clock = 25 * MINUTE; // every subject's window and last slice have passed: new ones take expired slots
-  for (let index = 0; index < 300_000; index++) await limiter.take(`per_number:+1212${index}`, limit);
+  for (let index = 0; index < 300_000; index++) await takeOne(limiter, `per_number:+1212${index}`, limit);
   assert.equal(early, 0);
 });
 
@@ -153,11 +183,11 @@ Deno.test("[rate limiter: memory] past its byte budget the oldest subject goes e
     onEarlyEviction: () => early++,
   });
   const limit = { max: 1, windowMs: 15 * MINUTE };
-  for (let index = 0; index < 150; index++) await limiter.take(`per_user:${index}`, limit);
+  for (let index = 0; index < 150; index++) await takeOne(limiter, `per_user:${index}`, limit);
   assert.equal(limiter.size(), 100);
   assert.equal(early, 50);
-  assert.equal(await limiter.take("per_user:0", limit), true, "forgotten early: counted afresh");
-  assert.equal(await limiter.take("per_user:149", limit), false, "still held");
+  assert.equal(await takeOne(limiter, "per_user:0", limit), true, "forgotten early: counted afresh");
+  assert.equal(await takeOne(limiter, "per_user:149", limit), false, "still held");
 });
 
 Deno.test("[rate limiter: deno kv] counters of past windows are swept, so the database does not grow with traffic", async () => {
@@ -167,12 +197,12 @@ Deno.test("[rate limiter: deno kv] counters of past windows are swept, so the da
   const limit = { max: 5, windowMs: 30 * MINUTE };
   const keys = async () => (await Array.fromAsync(kv.list({ prefix: [] }))).length;
   try {
-    for (let index = 0; index < 150; index++) await limiter.take(`per_number:${index}`, limit);
+    for (let index = 0; index < 150; index++) await takeOne(limiter, `per_number:${index}`, limit);
     assert.equal(await keys(), 300, "a counter and its index entry per subject");
     clock = 40 * MINUTE; // past the window and its last slice
-    assert.equal(await limiter.take("per_number:new", limit), true);
+    assert.equal(await takeOne(limiter, "per_number:new", limit), true);
     assert.equal(await keys(), 300 - 2 * SWEEP_BATCH + 2, "one batch swept on the request path");
-    assert.equal(await limiter.take("per_number:new", limit), true);
+    assert.equal(await takeOne(limiter, "per_number:new", limit), true);
     assert.equal(await keys(), 2, "the rest in the next request's sweep");
   } finally {
     kv.close();
@@ -187,7 +217,7 @@ Deno.test("[rate limiter: deno kv] a store that fails lets the passcode through 
     onStoreError: (operation, error) => problems.push(`${operation}: ${(error as Error).name}`),
   });
   kv.close();
-  assert.equal(await limiter.take("per_number:+14155552671", { max: 1, windowMs: MINUTE }), true);
+  assert.equal(await takeOne(limiter, "per_number:+14155552671", { max: 1, windowMs: MINUTE }), true);
   assert.match(problems[0]!, /^count: /);
 });
 
@@ -195,4 +225,48 @@ Deno.test("[rate limiter: memory] memory is the budget, allocated at the start: 
   const { allocated, perEntry, budget } = await footprintOf("limiter");
   assert.ok(Math.abs(allocated - budget) < budget * 0.05, `${allocated} bytes for a budget of ${budget}`);
   assert.ok(perEntry < 16, `${perEntry} bytes more per subject`);
+});
+
+Deno.test("[rate limiter: deno kv] a passcode's limits are counted in one commit, and a refusal takes them back in one", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "limits-kv-" });
+  const kv = await Deno.openKv(`${folder}/limits.sqlite`);
+  let commits = 0;
+  // Counts the commits the limiter makes; every operation still goes to the real database.
+  const counted = new Proxy(kv, {
+    get(target, property) {
+      if (property !== "atomic") {
+        const value = Reflect.get(target, property, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return () => {
+        const atomic = target.atomic();
+        const commit = atomic.commit.bind(atomic);
+        atomic.commit = () => (commits++, commit());
+        return atomic;
+      };
+    },
+  });
+  try {
+    const problems: string[] = [];
+    const limiter = createKvRateLimiter(counted, {
+      subjectKey: "k",
+      now: () => 1_000_000,
+      onStoreError: (operation, error) => problems.push(`${operation}: ${error}`),
+    });
+    const takes = [
+      { key: "per_number:+6591234567", limit: { max: 1, windowMs: 15 * MINUTE } },
+      { key: "per_user:u1", limit: { max: 10, windowMs: 60 * MINUTE } },
+      { key: "per_country:65", limit: { max: 100, windowMs: 60 * MINUTE } },
+    ];
+    assert.equal(await limiter.take(takes), -1);
+    assert.equal(commits, 1, "three limits, one commit");
+    commits = 0;
+    assert.equal(await limiter.take(takes), 0);
+    // Refused at once: counted, read, taken back, looked at again and found still full.
+    assert.equal(commits, 2, "the count and its undo");
+    assert.deepEqual(problems, []);
+  } finally {
+    kv.close();
+    await Deno.remove(folder, { recursive: true });
+  }
 });

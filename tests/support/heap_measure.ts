@@ -22,7 +22,10 @@ const replays = store === "replays" ? createMemoryReplayStore({ budgetBytes: BUD
 const made = memory();
 for (let index = 0; index < ENTRIES; index++) {
   if (limiter !== undefined) {
-    await limiter.take(`per_number:+1415${2_000_000 + index}`, { max: 5, windowMs: 900_000 });
+    await limiter.take([{
+      key: `per_number:+1415${2_000_000 + index}`,
+      limit: { max: 5, windowMs: 900_000 },
+    }]);
   } else {
     const eventId = `uS5871kJThSs${String(index).padStart(10, "0")}`; // Okta's ids are 22 characters
     await replays!.claim(eventId, testDeadline());
