@@ -158,6 +158,18 @@ function createStores(
   const budgetBytes = config.storeMemoryBytes === undefined ? undefined : config.storeMemoryBytes / 2;
   // Subjects are keyed with a secret every instance shares, so the shared store never holds a phone number.
   const subjectKey = config.provider.kind === "8x8" ? config.provider.apiKey : config.authSecrets[0]!;
+  if (kv !== undefined && options.replays === undefined && options.limiter === undefined) {
+    // One database: a claim carries the passcode's counts in its own commit.
+    const limiter = createKvRateLimiter(kv, {
+      subjectKey,
+      onStoreError: (op, error) => health.failed("rate_limits", op, error),
+    });
+    const replays = createKvReplayStore(kv, {
+      limits: limiter,
+      onStoreError: (op, error) => health.failed("replays", op, error),
+    });
+    return { replays, limiter };
+  }
   const replays = options.replays ??
     (kv !== undefined
       ? createKvReplayStore(kv, { onStoreError: (op, error) => health.failed("replays", op, error) })

@@ -1,7 +1,7 @@
 // Stops SMS pumping and toll fraud before money is spent: destination rules first, then rate limits.
 import type { FailureReason } from "./delivery.ts";
 import type { OtpRequest, PhoneNumber } from "./otp_request.ts";
-import type { LimitTake, RateLimiter } from "./ports.ts";
+import type { LimitTake } from "./ports.ts";
 import type { AbuseRules, RateLimit } from "./abuse_rules.ts";
 
 /** Why the policy refused, and which rule did. */
@@ -14,18 +14,17 @@ export interface Refusal {
   readonly rule: string;
 }
 
-/**
- * Checks one request against the rules, in order of cost: the number itself, then the limits, which count this
- * request against all of them when it passes them all. Administrators' preview requests are not refused for an
- * unassigned number or a guessed country code, because the preview generator fills in a placeholder; every
- * other rule applies to them.
- */
-export async function refusalFor(
+// The rules, in order of cost: the destination itself (here, pure), then the limits, which the use case counts
+// all together when the destination passes (see deliver_otp.ts). Administrators' preview requests are not
+// refused for an unassigned number or a guessed country code, because the preview generator fills in a
+// placeholder; every other rule applies to them.
+
+/** The rules about the destination itself, which need no counting: a refusal, or undefined when it may go. */
+export function destinationRefusal(
   request: OtpRequest,
   to: PhoneNumber,
   rules: AbuseRules,
-  limiter: RateLimiter | undefined,
-): Promise<Refusal | undefined> {
+): Refusal | undefined {
   if (!to.valid && !request.preview) return { reason: "number_invalid", rule: "numbering_plan" };
   // `6469742749` is a New York number to a person and a New Zealand one to a parser: never send on a guess.
   if (to.guessedCountry && !request.preview) return { reason: "number_invalid", rule: "no_country_code" };
@@ -45,25 +44,33 @@ export async function refusalFor(
   if (to.type !== undefined && rules.blockedNumberTypes.has(to.type)) {
     return { reason: "number_type_not_allowed", rule: to.type.toLowerCase() };
   }
+  return undefined;
+}
+
+/** One configured limit and what it counts for this request. */
+export interface CountedLimit {
+  /** `per_number`, `per_user` or `per_country`: the rule a refusal names. */
+  readonly rule: string;
+  readonly take: LimitTake;
+}
+
+/** The configured limits this request counts against, each with its subject. */
+export function limitsFor(request: OtpRequest, to: PhoneNumber, rules: AbuseRules): CountedLimit[] {
   const limits: [string, RateLimit | undefined, string | undefined][] = [
     ["per_number", rules.perNumber, to.e164],
     ["per_user", rules.perUser, request.userId],
     ["per_country", rules.perCountry, to.countryCallingCode],
   ];
-  const rulesTaken: string[] = [];
-  const takes: LimitTake[] = [];
+  const counted: CountedLimit[] = [];
   for (const [rule, limit, subject] of limits) {
-    if (limit === undefined || subject === undefined) continue;
-    rulesTaken.push(rule);
-    takes.push({ key: `${rule}:${subject}`, limit });
+    if (limit !== undefined && subject !== undefined) {
+      counted.push({ rule, take: { key: `${rule}:${subject}`, limit } });
+    }
   }
-  if (takes.length === 0) return undefined;
-  // A bug in the wiring, not an outcome: a configured limit must never go uncounted.
-  if (limiter === undefined) {
-    throw new Error(`the ${rulesTaken[0]} rate limit is set, and no limiter counts it`);
-  }
-  // All limits at once: a refused passcode uses up none of them, and a shared store counts them in one write.
-  const refused = await limiter.take(takes);
-  if (refused >= 0) return { reason: "rate_limited", rule: rulesTaken[refused]! };
-  return undefined;
+  return counted;
+}
+
+/** The refusal for a limiter's answer: -1 is none, else the index of the full limit. */
+export function limitRefusal(limits: readonly CountedLimit[], refused: number): Refusal | undefined {
+  return refused < 0 ? undefined : { reason: "rate_limited", rule: limits[refused]!.rule };
 }

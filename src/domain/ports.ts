@@ -84,10 +84,21 @@ export type Claim =
   /** Another request still owns the id and did not finish within this request's deadline. */
   | { readonly kind: "in_flight" };
 
+/** A claim that also counted the passcode against its limits: `refused` is -1, or the index of a full limit. */
+export type CountedClaim = Exclude<Claim, { kind: "claimed" }> | {
+  readonly kind: "claimed";
+  readonly refused: number;
+};
+
 /** Remembers which event ids were delivered, so a repeated request never sends twice. */
 export interface ReplayStore {
   /** Claims `eventId`, or returns the earlier result, waiting (within the deadline) for a copy still in flight. */
   claim(eventId: string, deadline: Deadline): Promise<Claim>;
+  /**
+   * Offered by a store that shares its database with the rate limiter: claims `eventId` and, only when this
+   * request owns it, counts the passcode against `takes` (all or none, as `RateLimiter.take`), in one write.
+   */
+  claimAndTake?(eventId: string, deadline: Deadline, takes: readonly LimitTake[]): Promise<CountedClaim>;
   /** Records the result of a claimed id for later copies. */
   complete(eventId: string, attempt: DeliveryAttempt): Promise<void>;
   /** Gives a claimed id up without a result, after a bug, so a later copy may try again. */

@@ -38,7 +38,7 @@ export const SWEEP_BATCH = 100;
  * If the store cannot be read or written, the passcode goes through and `onStoreError` is told: locking every
  * user out because a database is down would be worse than a gap in the limits.
  */
-export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions): RateLimiter {
+export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions): KvRateLimiter {
   const now = options.now ?? Date.now;
   const subjectOf = (key: string) => createHmac("sha256", options.subjectKey).update(key).digest("hex");
   // Per slice width in use: the slice this instance last swept at, and whether old counters were left.
@@ -90,24 +90,23 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
   const totals = (entries: readonly Counted[]) =>
     Promise.all(entries.map((entry) => windowTotal(entry.subject, entry.width, entry.oldest, entry.current)));
 
-  // Adds one to every counter in one commit, then reads every window; over any limit, takes them all back in one
-  // commit. -1 when all passed, else the index of a limit that was full.
-  async function countAll(entries: readonly Counted[]): Promise<number> {
-    let operation = "count";
+  function addCounts(atomic: Deno.AtomicOperation, entries: readonly Counted[]): Deno.AtomicOperation {
+    for (const entry of entries) {
+      atomic.sum(counterOf(entry), ONE.value).set(
+        [...BY_SLICE, entry.width, entry.current, entry.subject],
+        true,
+      );
+    }
+    return atomic;
+  }
+
+  // After the counts were added: reads every window and, over any limit, takes them all back in one commit; near
+  // the cap, tries again a few times. -1 when all passed, else the index of a limit that was full.
+  async function settle(entries: readonly Counted[]): Promise<number> {
+    let operation = "read";
     let over = -1;
     try {
       for (let attempt = 1;; attempt++) {
-        operation = "count";
-        const adding = kv.atomic();
-        for (const entry of entries) {
-          adding.sum(counterOf(entry), ONE.value).set([
-            ...BY_SLICE,
-            entry.width,
-            entry.current,
-            entry.subject,
-          ], true);
-        }
-        await whenUnlocked(() => adding.commit());
         operation = "read";
         const seen = await whenUnlocked(() => totals(entries));
         over = seen.findIndex((total, index) => total > BigInt(entries[index]!.max));
@@ -124,6 +123,8 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
         const now = await whenUnlocked(() => totals(entries));
         over = now.findIndex((total, index) => total >= BigInt(entries[index]!.max));
         if (over >= 0) return over;
+        operation = "count";
+        await whenUnlocked(() => addCounts(kv.atomic(), entries).commit());
       }
     } catch (error) {
       options.onStoreError?.(operation, error);
@@ -132,23 +133,62 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
     }
   }
 
-  return {
-    async take(takes: readonly LimitTake[]): Promise<number> {
-      const at = now();
-      const entries = takes.map(({ key, limit }) => ({
-        subject: subjectOf(key),
-        max: limit.max,
-        ...slicesAt(at, limit),
-      }));
-      const refused = await countAll(entries);
-      for (const width of new Set(entries.map((entry) => entry.width))) {
-        try {
-          await sweepIfDue(width, entries.find((entry) => entry.width === width)!.current);
-        } catch (error) {
-          options.onStoreError?.("sweep", error); // costs nothing now: the next sweep picks them up
-        }
+  async function sweep(entries: readonly Counted[]): Promise<void> {
+    for (const width of new Set(entries.map((entry) => entry.width))) {
+      try {
+        await sweepIfDue(width, entries.find((entry) => entry.width === width)!.current);
+      } catch (error) {
+        options.onStoreError?.("sweep", error); // costs nothing now: the next sweep picks them up
       }
-      return refused;
+    }
+  }
+
+  function prepare(takes: readonly LimitTake[]): PreparedCounts {
+    const at = now();
+    const entries = takes.map(({ key, limit }) => ({
+      subject: subjectOf(key),
+      max: limit.max,
+      ...slicesAt(at, limit),
+    }));
+    return {
+      addTo: (atomic) => void addCounts(atomic, entries),
+      async settle() {
+        const refused = await settle(entries);
+        await sweep(entries);
+        return refused;
+      },
+    };
+  }
+
+  return {
+    prepare,
+    async take(takes: readonly LimitTake[]): Promise<number> {
+      const counts = prepare(takes);
+      try {
+        await whenUnlocked(() => {
+          const atomic = kv.atomic();
+          counts.addTo(atomic);
+          return atomic.commit();
+        });
+      } catch (error) {
+        options.onStoreError?.("count", error);
+        return -1;
+      }
+      return await counts.settle();
     },
   };
+}
+
+/** A passcode's counts, ready to go into an atomic operation that someone else commits. */
+export interface PreparedCounts {
+  /** Adds one to every limit's counter in `atomic`. */
+  addTo(atomic: Deno.AtomicOperation): void;
+  /** Once `addTo`'s operation has committed: -1 when every limit had room, else the index of a full one (then
+   * the counts were taken back). */
+  settle(): Promise<number>;
+}
+
+/** The KV rate limiter, which can also put its counts into another store's commit (see kv_replay_store.ts). */
+export interface KvRateLimiter extends RateLimiter {
+  prepare(takes: readonly LimitTake[]): PreparedCounts;
 }

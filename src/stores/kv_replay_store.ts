@@ -1,5 +1,6 @@
 import type { DeliveryAttempt } from "../domain/delivery.ts";
-import type { Claim, Deadline, ReplayStore } from "../domain/ports.ts";
+import type { Claim, CountedClaim, Deadline, LimitTake, ReplayStore } from "../domain/ports.ts";
+import type { KvRateLimiter } from "./kv_rate_limiter.ts";
 import { whenUnlocked } from "./kv_locked.ts";
 
 /** Settings for `createKvReplayStore`. */
@@ -10,6 +11,11 @@ export interface KvReplayOptions {
   readonly claimTtlMs?: number;
   /** Told when the store cannot be used; the request then delivers without de-duplication. */
   readonly onStoreError?: (operation: string, error: unknown) => void;
+  /**
+   * The rate limiter on the same database: then a claim can carry the passcode's counts in its own commit
+   * (`claimAndTake`), one write where there were two.
+   */
+  readonly limits?: KvRateLimiter;
 }
 
 type Stored = { readonly state: "claimed" } | { readonly state: "done"; readonly attempt: DeliveryAttempt };
@@ -29,11 +35,19 @@ export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}):
   const claimTtlMs = options.claimTtlMs ?? 10_000;
   const keyOf = (eventId: string) => [...PREFIX, eventId];
 
-  async function tryClaim(key: Deno.KvKey): Promise<boolean> {
+  // An insert-if-absent of the claim; `alsoCount` adds the rate limiter's counts to the same commit.
+  async function tryClaim(
+    key: Deno.KvKey,
+    alsoCount?: (atomic: Deno.AtomicOperation) => void,
+  ): Promise<boolean> {
     const claimed: Stored = { state: "claimed" };
-    const atomic = () =>
-      kv.atomic().check({ key, versionstamp: null }).set(key, claimed, { expireIn: claimTtlMs });
-    const result = await whenUnlocked(() => atomic().commit());
+    const result = await whenUnlocked(() => {
+      const atomic = kv.atomic().check({ key, versionstamp: null }).set(key, claimed, {
+        expireIn: claimTtlMs,
+      });
+      alsoCount?.(atomic);
+      return atomic.commit();
+    });
     return result.ok;
   }
 
@@ -85,7 +99,25 @@ export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}):
     }
   }
 
+  const { limits } = options;
+  // A claim and the passcode's counts in one commit. A copy that loses the claim counted nothing (the commit
+  // failed whole); if it is left the id later (its owner let go), it counts on its own.
+  async function claimAndTake(eventId: string, deadline: Deadline, takes: readonly LimitTake[]) {
+    const key = keyOf(eventId);
+    const counts = limits!.prepare(takes);
+    return await orReport<CountedClaim>(
+      "claim",
+      async () => {
+        if (await tryClaim(key, counts.addTo)) return { kind: "claimed", refused: await counts.settle() };
+        const claim = await waitForResult(key, deadline);
+        return claim.kind === "claimed" ? { kind: "claimed", refused: await limits!.take(takes) } : claim;
+      },
+      { kind: "claimed", refused: -1 },
+    );
+  }
+
   return {
+    ...(limits === undefined ? {} : { claimAndTake }),
     claim(eventId: string, deadline: Deadline): Promise<Claim> {
       const key = keyOf(eventId);
       return orReport(

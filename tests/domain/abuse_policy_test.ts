@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { refusalFor } from "../../src/domain/abuse_policy.ts";
+import { destinationRefusal, limitRefusal, limitsFor } from "../../src/domain/abuse_policy.ts";
 import { type AbuseRules, NO_ABUSE_RULES } from "../../src/domain/abuse_rules.ts";
 import type { OtpRequest, PhoneNumber } from "../../src/domain/otp_request.ts";
-import type { RateLimiter } from "../../src/domain/ports.ts";
 
 const REQUEST: OtpRequest = { eventId: "e", channel: "sms", rawPhoneNumber: "x", otpCode: "1", userId: "u1" };
 const US_MOBILE: PhoneNumber = {
@@ -13,21 +12,9 @@ const US_MOBILE: PhoneNumber = {
   type: "FIXED_LINE_OR_MOBILE",
 };
 
-// A limiter fake that refuses the subjects named (all or none, as the port says) and records what it was asked.
-function countingLimiter(refuse: string[] = []): RateLimiter & { keys: string[] } {
-  const keys: string[] = [];
-  return {
-    keys,
-    take: (takes) => {
-      keys.push(...takes.map((take) => take.key));
-      return Promise.resolve(takes.findIndex((take) => refuse.some((prefix) => take.key.startsWith(prefix))));
-    },
-  };
-}
-
 const rules = (changes: Partial<AbuseRules>): AbuseRules => ({ ...NO_ABUSE_RULES, ...changes });
 
-Deno.test("[abuse policy] each destination rule refuses with its stable reason, before any limit is counted", async (t) => {
+Deno.test("[abuse policy] each destination rule refuses with its stable reason", async (t) => {
   const cases: [string, PhoneNumber, AbuseRules, string, string][] = [
     ["invalid number", { ...US_MOBILE, valid: false }, NO_ABUSE_RULES, "number_invalid", "numbering_plan"],
     [
@@ -60,51 +47,33 @@ Deno.test("[abuse policy] each destination rule refuses with its stable reason, 
     ],
   ];
   for (const [name, number, abuseRules, reason, rule] of cases) {
-    await t.step(name, async () => {
-      const limiter = countingLimiter();
-      const withLimits = { ...abuseRules, perNumber: { max: 1, windowMs: 1 } };
-      assert.deepEqual(await refusalFor(REQUEST, number, withLimits, limiter), { reason, rule });
-      assert.deepEqual(limiter.keys, []);
+    await t.step(name, () => {
+      assert.deepEqual(destinationRefusal(REQUEST, number, abuseRules), { reason, rule });
     });
   }
 });
 
-Deno.test("[abuse policy] limits count per number, per user and per country calling code", async () => {
+Deno.test("[abuse policy] limits count per number, per user and per country calling code", () => {
   const limit = { max: 1, windowMs: 1 };
   const all = rules({ perNumber: limit, perUser: limit, perCountry: limit });
-  const limiter = countingLimiter();
-  assert.equal(await refusalFor(REQUEST, US_MOBILE, all, limiter), undefined);
-  assert.deepEqual(limiter.keys, ["per_number:+14155552671", "per_user:u1", "per_country:1"]);
-  for (
-    const [refused, rule] of [["per_number", "per_number"], ["per_user", "per_user"], [
-      "per_country",
-      "per_country",
-    ]]
-  ) {
-    const refusal = await refusalFor(REQUEST, US_MOBILE, all, countingLimiter([refused!]));
-    assert.deepEqual(refusal, { reason: "rate_limited", rule });
+  const limits = limitsFor(REQUEST, US_MOBILE, all);
+  assert.deepEqual(limits.map((counted) => counted.take.key), [
+    "per_number:+14155552671",
+    "per_user:u1",
+    "per_country:1",
+  ]);
+  assert.equal(limitRefusal(limits, -1), undefined);
+  for (const [index, rule] of ["per_number", "per_user", "per_country"].entries()) {
+    assert.deepEqual(limitRefusal(limits, index), { reason: "rate_limited", rule });
   }
+  assert.deepEqual(limitsFor({ ...REQUEST, userId: undefined }, US_MOBILE, rules({ perUser: limit })), []);
+  assert.deepEqual(limitsFor(REQUEST, US_MOBILE, NO_ABUSE_RULES), [], "no limits configured");
 });
 
-Deno.test("[abuse policy] preview requests may use a placeholder number, but every other rule still applies", async () => {
+Deno.test("[abuse policy] preview requests may use a placeholder number, but every other rule still applies", () => {
   const preview = { ...REQUEST, preview: true };
   const placeholder = { ...US_MOBILE, valid: false, regionCode: "IR", type: undefined };
-  assert.equal(await refusalFor(preview, placeholder, NO_ABUSE_RULES, countingLimiter()), undefined);
+  assert.equal(destinationRefusal(preview, placeholder, NO_ABUSE_RULES), undefined);
   const onlyUs = rules({ allowedCountries: new Set(["US"]) });
-  assert.equal(
-    (await refusalFor(preview, placeholder, onlyUs, countingLimiter()))?.reason,
-    "country_not_allowed",
-  );
-});
-
-Deno.test("[abuse policy] a rate limit with no limiter to count it is a wiring bug, not a pass", async () => {
-  const to = { e164: "+14155552671", countryCallingCode: "1", regionCode: "US", valid: true };
-  const request = { eventId: "e", channel: "sms" as const, rawPhoneNumber: to.e164, otpCode: "1" };
-  const rules = { ...NO_ABUSE_RULES, perNumber: { max: 1, windowMs: 60_000 } };
-  await assert.rejects(() => refusalFor(request, to, rules, undefined), /no limiter counts it/);
-  assert.equal(
-    await refusalFor(request, to, NO_ABUSE_RULES, undefined),
-    undefined,
-    "no limits, no limiter needed",
-  );
+  assert.equal(destinationRefusal(preview, placeholder, onlyUs)?.reason, "country_not_allowed");
 });

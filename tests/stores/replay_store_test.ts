@@ -2,6 +2,7 @@
 // instances sharing one Deno KV file, as several service instances would.
 import assert from "node:assert/strict";
 import { createKvReplayStore } from "../../src/stores/kv_replay_store.ts";
+import { createKvRateLimiter } from "../../src/stores/kv_rate_limiter.ts";
 import { BYTES_PER_REPLAY_ENTRY, createMemoryReplayStore } from "../../src/stores/memory_replay_store.ts";
 import type { DeliveryAttempt } from "../../src/domain/delivery.ts";
 import type { ReplayStore } from "../../src/domain/ports.ts";
@@ -215,6 +216,58 @@ Deno.test("[replay store: deno kv] a copy waiting on another process's claim get
     kv.close();
     await lines.cancel();
     await owner.status;
+    await Deno.remove(folder, { recursive: true });
+  }
+});
+
+Deno.test("[replay store: deno kv, with the rate limiter] a claim carries the passcode's counts in its one commit", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "replay-kv-limits-" });
+  const kv = await Deno.openKv(`${folder}/state.sqlite`);
+  let commits = 0;
+  // Counts the commits; every operation still goes to the real database.
+  const counted = new Proxy(kv, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (name !== "atomic") return typeof value === "function" ? value.bind(target) : value;
+      return () => {
+        const atomic = target.atomic();
+        const commit = atomic.commit.bind(atomic);
+        atomic.commit = () => (commits++, commit());
+        return atomic;
+      };
+    },
+  });
+  const problems: string[] = [];
+  const onStoreError = (operation: string, error: unknown) => problems.push(`${operation}: ${error}`);
+  const limits = createKvRateLimiter(counted, { subjectKey: "k", now: () => 1_000_000, onStoreError });
+  const store = createKvReplayStore(counted, { limits, onStoreError });
+  const perNumber = { key: "per_number:+6591234567", limit: { max: 1, windowMs: 900_000 } };
+  const perUser = { key: "per_user:u1", limit: { max: 10, windowMs: 3_600_000 } };
+  try {
+    assert.deepEqual(await store.claimAndTake!("evt-1", testDeadline(), [perNumber, perUser]), {
+      kind: "claimed",
+      refused: -1,
+    });
+    assert.equal(commits, 1, "the claim and both counts, one commit");
+    await store.complete("evt-1", ATTEMPT);
+    // A copy of the same event counts nothing: its claim fails, and the whole commit with it.
+    commits = 0;
+    const copy = await store.claimAndTake!("evt-1", testDeadline(), [perNumber, perUser]);
+    assert.equal(copy.kind, "replay");
+    assert.equal(commits, 1, "the failed claim-and-count only");
+    // A new event to the same number is over the per-number limit: claimed, refused, its counts taken back.
+    assert.deepEqual(await store.claimAndTake!("evt-2", testDeadline(), [perNumber, perUser]), {
+      kind: "claimed",
+      refused: 0,
+    });
+    // The user's limit was counted once in all (evt-1): nine more fit, the tenth after them does not.
+    for (let index = 0; index < 9; index++) {
+      assert.equal(await limits.take([perUser]), -1, `user take ${index}`);
+    }
+    assert.equal(await limits.take([perUser]), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    kv.close();
     await Deno.remove(folder, { recursive: true });
   }
 });
