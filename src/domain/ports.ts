@@ -115,6 +115,9 @@ export interface DeliveryPorts {
   readonly voice?: VoiceCaller;
   /** Remembers event ids, so a repeated request never sends twice. */
   readonly replays: ReplayStore;
-  /** Counts against the rules' rate limits; needed only when the rules have any. */
+  /**
+   * Counts against the rules' rate limits; needed only when the rules have any, and not used when `replays`
+   * offers `claimAndTake`.
+   */
   readonly limiter?: RateLimiter;
 }
