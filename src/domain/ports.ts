@@ -1,4 +1,4 @@
-// The core's whole outside world. Adapters implement these; only main.ts decides which one serves.
+// The core's whole outside world. Adapters implement these; service.ts, the composition root, picks which serve.
 import type { RateLimit } from "./abuse_rules.ts";
 import type { Delivery, DeliveryAttempt } from "./delivery.ts";
 import type { PhoneNumber } from "./otp_request.ts";
