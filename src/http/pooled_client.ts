@@ -56,6 +56,8 @@ export interface PooledClientOptions {
   readonly maxIdle?: number;
   /** A connection idle longer than this is closed rather than reused. Default 4 s (see below). */
   readonly idleTimeoutMs?: number;
+  /** A connection older than this is closed after its request, so a DNS change is followed. Default 60 s. */
+  readonly maxAgeMs?: number;
   /** Opens a connection; the default is TCP, or TLS for an `https:` URL. */
   readonly connect?: (url: URL) => Promise<Deno.Conn>;
   readonly now?: () => number;
@@ -75,6 +77,9 @@ const MAX_HEAD_BYTES = 16 * 1024;
 // Servers close idle connections after their own timeout (commonly 5 s or more). Reusing a connection near that
 // moment risks writing into one being closed, so connections are retired well before it.
 const DEFAULT_IDLE_TIMEOUT_MS = 4_000;
+// Under steady traffic a connection never idles out; retiring it by age makes a new DNS lookup, so a moved or
+// failed-over 8x8 address is followed within a minute.
+const DEFAULT_MAX_AGE_MS = 60_000;
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder("latin1");
 
@@ -82,6 +87,7 @@ interface Connection {
   readonly conn: Deno.Conn;
   // The pool reads into it; an answer's bytes are copied out before the next read.
   readonly buffer: Uint8Array;
+  readonly openedAt: number;
   idle: boolean;
   closed: boolean;
   idleUntil: number;
@@ -98,6 +104,7 @@ export function createPooledClient(url: string, options: PooledClientOptions): P
   const connect = options.connect ?? openConnection;
   const maxIdle = options.maxIdle ?? 64;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const now = options.now ?? Date.now;
   const requestLine = `POST ${target.pathname}${target.search} HTTP/1.1\r\nhost: ${target.host}\r\n`;
   const idle: Connection[] = [];
@@ -117,7 +124,7 @@ export function createPooledClient(url: string, options: PooledClientOptions): P
   }
 
   function park(connection: Connection, keepAliveMs: number): void {
-    if (idle.length >= maxIdle) return discard(connection);
+    if (idle.length >= maxIdle || now() - connection.openedAt >= maxAgeMs) return discard(connection);
     connection.idle = true;
     connection.idleUntil = now() + Math.min(idleTimeoutMs, keepAliveMs);
     // An idle connection must not keep the process alive.
@@ -154,6 +161,7 @@ export function createPooledClient(url: string, options: PooledClientOptions): P
     return {
       conn,
       buffer: new Uint8Array(16 * 1024),
+      openedAt: now(),
       idle: false,
       closed: false,
       idleUntil: 0,

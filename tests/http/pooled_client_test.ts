@@ -34,7 +34,7 @@ function answer(head: string, body: string): string {
 async function withFake(
   script: (index: number) => RawAction,
   test: (client: PooledClient, fake: ReturnType<typeof startRawTcp8x8>) => Promise<void>,
-  options: { idleTimeoutMs?: number; now?: () => number; maxBodyBytes?: number } = {},
+  options: { idleTimeoutMs?: number; maxAgeMs?: number; now?: () => number; maxBodyBytes?: number } = {},
 ) {
   const fake = startRawTcp8x8(script);
   const client = createPooledClient(`${fake.url}${PATH}`, { maxBodyBytes: 64 * 1024, ...options });
@@ -138,6 +138,19 @@ Deno.test("[pooled client] Keep-Alive's timeout and our idle limit retire a conn
       },
       { now },
     ));
+  await t.step(
+    "maxAgeMs: a busy connection is still retired by age, so DNS is looked up again",
+    () =>
+      withFake(() => "answer", async (client, fake) => {
+        await post(client);
+        clock += 30_000;
+        await post(client); // 30 s old: reused
+        clock += 30_000;
+        await post(client); // 60 s old: this was its last request
+        await post(client);
+        assert.deepEqual(fake.requests.map((request) => request.connection), [1, 1, 1, 2]);
+      }, { now, maxAgeMs: 60_000, idleTimeoutMs: 3_600_000 }),
+  );
   await t.step("idleTimeoutMs", () =>
     withFake(() => "answer", async (client, fake) => {
       await post(client);
