@@ -18,16 +18,8 @@ import type { ClientRequest } from "../observability/metrics.ts";
 /** The most of an 8x8 answer that is read: its answers are a few hundred bytes. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
-// For `fetch`, a connection is never used twice. When a reused keep-alive connection closes after the server
-// has read a request, the runtime's HTTP client sends the request again by itself, below our retry rules: a
-// second SMS. On a fresh connection it never does. Made once, at load, for the process's life. Where the
-// runtime has no `createHttpClient`, the default client is used.
-const ONE_REQUEST_PER_CONNECTION = typeof Deno.createHttpClient === "function"
-  ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
-  : undefined;
-
-/** Sends one POST to the client's URL and reads the answer, at most `MAX_ANSWER_BYTES` of body. */
-export type Transport = (request: HttpPost) => Promise<HttpAnswer>;
+// Sends one POST to the client's URL and reads the answer, at most `MAX_ANSWER_BYTES` of body.
+type Transport = (request: HttpPost) => Promise<HttpAnswer>;
 
 /** When and how often a call is tried again. */
 export interface RetryOptions {
@@ -201,8 +193,14 @@ function redirectRefused(response: HttpAnswer, span: Span): Classified {
   };
 }
 
-// `fetch` with one connection per request; redirects are returned, not followed.
+// `fetch` with one connection per request; redirects are returned, not followed. A connection is never used
+// twice: when a reused keep-alive connection closes after the server has read a request, the runtime's HTTP
+// client sends the request again by itself, below our retry rules (a second SMS); on a fresh connection it
+// never does. Where the runtime has no `createHttpClient`, the default client is used.
 function fetchOnFreshConnection(url: string): Transport {
+  const oneRequestPerConnection = typeof Deno.createHttpClient === "function"
+    ? Deno.createHttpClient({ poolMaxIdlePerHost: 0 })
+    : undefined;
   return async ({ headers, body, signal }) => {
     const response = await fetch(url, {
       method: "POST",
@@ -210,7 +208,7 @@ function fetchOnFreshConnection(url: string): Transport {
       body,
       signal,
       redirect: "manual",
-      client: ONE_REQUEST_PER_CONNECTION,
+      client: oneRequestPerConnection,
     } as RequestInit);
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel();

@@ -99,25 +99,26 @@ export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}):
     }
   }
 
-  const { limits } = options;
   // A claim and the passcode's counts in one commit. A copy that loses the claim counted nothing (the commit
   // failed whole); if it is left the id later (its owner let go), it counts on its own.
-  async function claimAndTake(eventId: string, deadline: Deadline, takes: readonly LimitTake[]) {
-    const key = keyOf(eventId);
-    const counts = limits!.prepare(takes);
-    return await orReport<CountedClaim>(
-      "claim",
-      async () => {
-        if (await tryClaim(key, counts.addTo)) return { kind: "claimed", refused: await counts.settle() };
-        const claim = await waitForResult(key, deadline);
-        return claim.kind === "claimed" ? { kind: "claimed", refused: await limits!.take(takes) } : claim;
-      },
-      { kind: "claimed", refused: -1 },
-    );
-  }
+  const claimAndTake =
+    (limits: KvRateLimiter) =>
+    async (eventId: string, deadline: Deadline, takes: readonly LimitTake[]): Promise<CountedClaim> => {
+      const key = keyOf(eventId);
+      const counts = limits.prepare(takes);
+      return await orReport<CountedClaim>(
+        "claim",
+        async () => {
+          if (await tryClaim(key, counts.addTo)) return { kind: "claimed", refused: await counts.settle() };
+          const claim = await waitForResult(key, deadline);
+          return claim.kind === "claimed" ? { kind: "claimed", refused: await limits.take(takes) } : claim;
+        },
+        { kind: "claimed", refused: -1 },
+      );
+    };
 
   return {
-    ...(limits === undefined ? {} : { claimAndTake }),
+    ...(options.limits === undefined ? {} : { claimAndTake: claimAndTake(options.limits) }),
     claim(eventId: string, deadline: Deadline): Promise<Claim> {
       const key = keyOf(eventId);
       return orReport(

@@ -155,13 +155,12 @@ async function round(target: Target, seconds: number, prefix: string): Promise<R
 await ensureWrk();
 const backends = runDeno(["run", "--allow-net=127.0.0.1", "--allow-read", `${HERE}backends.ts`], {});
 const fake = JSON.parse(await firstLine(backends));
-const settings = {
-  ...liveEnvironment(
-    { url: fake.eightByEight, apiKey: fake.apiKey, subaccountId: fake.subaccountId },
-    SECRET,
-  ),
-  METRICS_AUTH: `Bearer ${SECRET}-metrics`,
-};
+// The service toward the fake 8x8, nothing exported; `settings` also serves /metrics, which counts deliveries.
+const plain = liveEnvironment(
+  { url: fake.eightByEight, apiKey: fake.apiKey, subaccountId: fake.subaccountId },
+  SECRET,
+);
+const settings = { ...plain, METRICS_AUTH: `Bearer ${SECRET}-metrics` };
 const traced = { ...settings, OTEL_EXPORTER_OTLP_ENDPOINT: fake.otlp };
 const kvFile = `${REPO}.state/bench-${crypto.randomUUID()}.sqlite3`;
 
@@ -314,21 +313,11 @@ const coldConfigurations: Record<string, (() => Promise<{ url: string; stop: () 
       stop: async () => (started.process.kill(), await started.process.status),
     };
   },
-  "service, tracing off": () =>
-    service(
-      "",
-      liveEnvironment(
-        { url: fake.eightByEight, apiKey: fake.apiKey, subaccountId: fake.subaccountId },
-        SECRET,
-      ),
-    ),
+  "service, tracing off": () => service("", plain),
   "service, tracing off, /metrics served": () => service("", settings),
   "service, Deno's runtime OpenTelemetry (`OTEL_DENO=true`, as on Deno Deploy)": () =>
     service("", {
-      ...liveEnvironment(
-        { url: fake.eightByEight, apiKey: fake.apiKey, subaccountId: fake.subaccountId },
-        SECRET,
-      ),
+      ...plain,
       OTEL_DENO: "true",
       OTEL_EXPORTER_OTLP_ENDPOINT: fake.otlp,
     }),

@@ -7,6 +7,7 @@ import { SLICES_PER_WINDOW } from "../../src/stores/sliding_window.ts";
 import type { RateLimiter } from "../../src/domain/ports.ts";
 import type { RateLimit } from "../../src/domain/abuse_rules.ts";
 import { footprintOf } from "../support/heap.ts";
+import { countingCommits } from "../support/kv_commits.ts";
 
 /** Two handles on one limiter's state, a settable clock, and what the store reported. */
 interface LimiterPair {
@@ -230,25 +231,10 @@ Deno.test("[rate limiter: memory] memory is the budget, allocated at the start: 
 Deno.test("[rate limiter: deno kv] a passcode's limits are counted in one commit, and a refusal takes them back in one", async () => {
   const folder = await Deno.makeTempDir({ prefix: "limits-kv-" });
   const kv = await Deno.openKv(`${folder}/limits.sqlite`);
-  let commits = 0;
-  // Counts the commits the limiter makes; every operation still goes to the real database.
-  const counted = new Proxy(kv, {
-    get(target, property) {
-      if (property !== "atomic") {
-        const value = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      }
-      return () => {
-        const atomic = target.atomic();
-        const commit = atomic.commit.bind(atomic);
-        atomic.commit = () => (commits++, commit());
-        return atomic;
-      };
-    },
-  });
+  const counted = countingCommits(kv);
   try {
     const problems: string[] = [];
-    const limiter = createKvRateLimiter(counted, {
+    const limiter = createKvRateLimiter(counted.kv, {
       subjectKey: "k",
       now: () => 1_000_000,
       onStoreError: (operation, error) => problems.push(`${operation}: ${error}`),
@@ -259,11 +245,11 @@ Deno.test("[rate limiter: deno kv] a passcode's limits are counted in one commit
       { key: "per_country:65", limit: { max: 100, windowMs: 60 * MINUTE } },
     ];
     assert.equal(await limiter.take(takes), -1);
-    assert.equal(commits, 1, "three limits, one commit");
-    commits = 0;
+    assert.equal(counted.commits, 1, "three limits, one commit");
+    counted.commits = 0;
     assert.equal(await limiter.take(takes), 0);
     // Refused at once: counted, read, taken back, looked at again and found still full.
-    assert.equal(commits, 2, "the count and its undo");
+    assert.equal(counted.commits, 2, "the count and its undo");
     assert.deepEqual(problems, []);
   } finally {
     kv.close();

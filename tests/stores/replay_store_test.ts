@@ -8,6 +8,7 @@ import type { DeliveryAttempt } from "../../src/domain/delivery.ts";
 import type { ReplayStore } from "../../src/domain/ports.ts";
 import { testDeadline } from "../support/fakes.ts";
 import { footprintOf } from "../support/heap.ts";
+import { countingCommits } from "../support/kv_commits.ts";
 
 const OWNER = new URL("../support/kv_replay_owner.ts", import.meta.url).pathname;
 
@@ -223,24 +224,11 @@ Deno.test("[replay store: deno kv] a copy waiting on another process's claim get
 Deno.test("[replay store: deno kv, with the rate limiter] a claim carries the passcode's counts in its one commit", async () => {
   const folder = await Deno.makeTempDir({ prefix: "replay-kv-limits-" });
   const kv = await Deno.openKv(`${folder}/state.sqlite`);
-  let commits = 0;
-  // Counts the commits; every operation still goes to the real database.
-  const counted = new Proxy(kv, {
-    get(target, name) {
-      const value = Reflect.get(target, name, target);
-      if (name !== "atomic") return typeof value === "function" ? value.bind(target) : value;
-      return () => {
-        const atomic = target.atomic();
-        const commit = atomic.commit.bind(atomic);
-        atomic.commit = () => (commits++, commit());
-        return atomic;
-      };
-    },
-  });
+  const counted = countingCommits(kv);
   const problems: string[] = [];
   const onStoreError = (operation: string, error: unknown) => problems.push(`${operation}: ${error}`);
-  const limits = createKvRateLimiter(counted, { subjectKey: "k", now: () => 1_000_000, onStoreError });
-  const store = createKvReplayStore(counted, { limits, onStoreError });
+  const limits = createKvRateLimiter(counted.kv, { subjectKey: "k", now: () => 1_000_000, onStoreError });
+  const store = createKvReplayStore(counted.kv, { limits, onStoreError });
   const perNumber = { key: "per_number:+6591234567", limit: { max: 1, windowMs: 900_000 } };
   const perUser = { key: "per_user:u1", limit: { max: 10, windowMs: 3_600_000 } };
   try {
@@ -248,13 +236,13 @@ Deno.test("[replay store: deno kv, with the rate limiter] a claim carries the pa
       kind: "claimed",
       refused: -1,
     });
-    assert.equal(commits, 1, "the claim and both counts, one commit");
+    assert.equal(counted.commits, 1, "the claim and both counts, one commit");
     await store.complete("evt-1", ATTEMPT);
     // A copy of the same event counts nothing: its claim fails, and the whole commit with it.
-    commits = 0;
+    counted.commits = 0;
     const copy = await store.claimAndTake!("evt-1", testDeadline(), [perNumber, perUser]);
     assert.equal(copy.kind, "replay");
-    assert.equal(commits, 1, "the failed claim-and-count only");
+    assert.equal(counted.commits, 1, "the failed claim-and-count only");
     // A new event to the same number is over the per-number limit: claimed, refused, its counts taken back.
     assert.deepEqual(await store.claimAndTake!("evt-2", testDeadline(), [perNumber, perUser]), {
       kind: "claimed",
