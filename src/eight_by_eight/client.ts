@@ -57,6 +57,12 @@ export interface ClientOptions {
   readonly onAttempt?: (attempt: ClientRequest, seconds: number) => void;
 }
 
+/** What every 8x8 sender passes through to the client: credentials, connections, tracing, retries, metrics. */
+export type SenderOptions = Pick<
+  ClientOptions,
+  "apiKey" | "userAgent" | "keepAlive" | "httpSpans" | "retry" | "onAttempt"
+>;
+
 /** Posts one JSON body to an 8x8 API and classifies the answer, retrying only when that cannot double a send. */
 export type Post = (body: string, deadline: Deadline, classify: ClassifyResponse) => Promise<Delivery>;
 

@@ -1,7 +1,6 @@
 import type { HttpAnswer } from "../http/pooled_client.ts";
 import { type Delivery, failed, type FailureReason } from "../domain/delivery.ts";
 import type { Deadline, SmsMessage, SmsSender } from "../domain/ports.ts";
-import type { HttpSpans } from "../observability/tracing.ts";
 import {
   type Classified,
   classifyError,
@@ -11,26 +10,17 @@ import {
   redactNumbers,
   unknown,
 } from "./classify.ts";
-import { type ClientOptions, createEightByEightClient, type RetryOptions, subaccountUrl } from "./client.ts";
+import { createEightByEightClient, type SenderOptions, subaccountUrl } from "./client.ts";
 
 export { EIGHT_BY_EIGHT };
-export type { RetryOptions };
 
 /** Settings for `createEightByEightSms`. */
-export interface EightByEightSmsOptions {
+export interface EightByEightSmsOptions extends SenderOptions {
   /** A regional host such as `https://sms.8x8.com`, without a trailing path. */
   readonly baseUrl: string;
   readonly subaccountId: string;
-  readonly apiKey: string;
   /** Sender ID or virtual number; 8x8 uses the subaccount's default when absent. */
   readonly source?: string;
-  readonly userAgent?: string;
-  /** Connections kept between calls (default), or `fetch` on a fresh one per attempt: see `ClientOptions`. */
-  readonly keepAlive?: boolean;
-  readonly httpSpans?: HttpSpans;
-  readonly retry?: RetryOptions;
-  /** Told of every attempt and its duration. */
-  readonly onAttempt?: ClientOptions["onAttempt"];
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { HttpAnswer } from "../http/pooled_client.ts";
 import type { Delivery, FailureReason } from "../domain/delivery.ts";
 import type { Deadline, VoiceCall, VoiceCaller } from "../domain/ports.ts";
-import type { HttpSpans } from "../observability/tracing.ts";
 import {
   type Classified,
   classifyError,
@@ -10,27 +9,19 @@ import {
   parseJsonObject,
   unknown,
 } from "./classify.ts";
-import { type ClientOptions, createEightByEightClient, type RetryOptions, subaccountUrl } from "./client.ts";
+import { createEightByEightClient, type SenderOptions, subaccountUrl } from "./client.ts";
 import { voiceProfileFor, voiceText } from "./voice_script.ts";
 
 /** Settings for `createEightByEightVoice`. */
-export interface EightByEightVoiceOptions {
+export interface EightByEightVoiceOptions extends SenderOptions {
   /** `https://voice.8x8.com` unless 8x8 says otherwise. */
   readonly baseUrl: string;
   /** A voice-enabled subaccount. */
   readonly subaccountId: string;
-  readonly apiKey: string;
   /** The caller ID: a number 8x8 has whitelisted for this subaccount. */
   readonly source: string;
   /** The voice profile for locales the table does not know. */
   readonly defaultProfile: string;
-  readonly userAgent?: string;
-  /** Connections kept between calls (default), or `fetch` on a fresh one per attempt: see `ClientOptions`. */
-  readonly keepAlive?: boolean;
-  readonly httpSpans?: HttpSpans;
-  readonly retry?: RetryOptions;
-  /** Told of every attempt and its duration. */
-  readonly onAttempt?: ClientOptions["onAttempt"];
 }
 
 /**
