@@ -8,7 +8,8 @@ import {
   createJsonLogger,
   type Logger,
 } from "./observability/json_logger.ts";
-import { runtimeTelemetryActive, startTelemetry } from "./observability/telemetry.ts";
+import { startTelemetry } from "./observability/telemetry.ts";
+import { runtimeTelemetryActive } from "./observability/otel_api.ts";
 import { activeTraceIds } from "./observability/tracing.ts";
 import {
   type Config,
@@ -121,7 +122,11 @@ async function start(): Promise<void> {
     }, handler);
   let server = listenOrExit(
     config,
-    () => serve(config.port, ({ hostname, port }) => announce(config, logger, `http://${hostname}:${port}`)),
+    () =>
+      serve(config.port, ({ hostname, port }) => {
+        announce(config, logger, `http://${hostname}:${port}`);
+        output?.flush(); // whoever waits for `listening` (a supervisor, a test) need not wait for a batch
+      }),
   );
   // When accepting fails (no file descriptor left, say), Deno.serve stops listening and the process would end:
   // listen again, with backoff, on the same port. Meanwhile new connections are refused; the process lives.

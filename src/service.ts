@@ -16,7 +16,7 @@ import { createEightByEightSms } from "./eight_by_eight/sms_sender.ts";
 import { createEightByEightVoice } from "./eight_by_eight/voice_caller.ts";
 import type { Logger } from "./observability/json_logger.ts";
 import type { Meters } from "./observability/telemetry.ts";
-import { createNoopMeter } from "@opentelemetry/api";
+import { NOOP_METER } from "./observability/otel_api.ts";
 import { createOtelMetrics } from "./observability/otel_metrics.ts";
 import type { HttpSpans } from "./observability/tracing.ts";
 import { createLibphonenumberParser } from "./phone_numbers/libphonenumber.ts";
@@ -60,7 +60,7 @@ export interface ServiceOptions {
 export function createService(config: Config, logger: Logger, options: ServiceOptions = {}): ServeHandler {
   const telemetry = options.telemetry ?? localTelemetry();
   const { httpSpans } = telemetry;
-  const metrics = createOtelMetrics(telemetry.meters, VERSION);
+  const metrics = createOtelMetrics(telemetry.meters);
   const health = createStoreHealth({ logger, count: metrics });
   const { replays, limiter } = createStores(config, health, options);
   const oktaAuth = createAuthenticator(config, logger);
@@ -129,7 +129,7 @@ export function createService(config: Config, logger: Logger, options: ServiceOp
 function localTelemetry(): NonNullable<ServiceOptions["telemetry"]> {
   return {
     httpSpans: "service",
-    meters: { own: createNoopMeter() },
+    meters: { own: NOOP_METER },
     prometheusText: () => Promise.resolve(""),
   };
 }

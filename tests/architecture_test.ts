@@ -119,3 +119,37 @@ Deno.test("[architecture] nothing imports the entry points but the entry points"
     }
   }
 });
+
+// What `deno info` says Deno loads before main.ts runs: static imports only (type imports and `import()` are not
+// loaded then).
+async function startUpModules(entry: string): Promise<string[]> {
+  const output = await new Deno.Command(Deno.execPath(), { args: ["info", "--json", entry], stdout: "piped" })
+    .output();
+  const graph = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+    roots: string[];
+    redirects: Record<string, string>;
+    modules: { specifier: string; dependencies?: { code?: { specifier?: string }; isDynamic?: boolean }[] }[];
+  };
+  const modules = new Map(graph.modules.map((module) => [module.specifier, module]));
+  const loaded = new Set<string>();
+  const visit = (specifier: string) => {
+    specifier = graph.redirects[specifier] ?? specifier;
+    if (loaded.has(specifier)) return;
+    loaded.add(specifier);
+    if (!specifier.startsWith("file:")) return;
+    for (const dependency of modules.get(specifier)?.dependencies ?? []) {
+      if (!dependency.isDynamic && dependency.code?.specifier !== undefined) visit(dependency.code.specifier);
+    }
+  };
+  visit(graph.roots[0]!);
+  return [...loaded];
+}
+
+Deno.test("[architecture] start-up loads no OpenTelemetry package and no Node compatibility: they load with an SDK", async () => {
+  // Each costs start-up time on every start (about 35 ms together), also with tracing off and on Deno Deploy,
+  // where the runtime's own OpenTelemetry is reached through the API's global registry (observability/otel_api.ts).
+  const packages = (await startUpModules(new URL("main.ts", SRC).pathname))
+    .filter((specifier) => !specifier.startsWith("file:"))
+    .map((specifier) => specifier.replace(/^npm:\/?/, "npm:").replace(/@[\d.]+(\/|$)/, "$1"));
+  assert.deepEqual(packages.sort(), ["npm:libphonenumber-js/max", "npm:zod"]);
+});

@@ -581,9 +581,7 @@ export function unknownSettingWarnings(names: Iterable<string>): string[] {
       for (const [knownShape, known] of KNOWN_BY_SHAPE) {
         // Short names are one edit from many unrelated ones (IS_SANDBOX is two from SANDBOX): allow less there.
         const allowed = knownShape.length >= 12 ? 2 : 1;
-        if (
-          Math.abs(knownShape.length - shape.length) <= allowed && editDistance(knownShape, shape) <= allowed
-        ) {
+        if (withinEdits(knownShape, shape, allowed)) {
           meant = known;
           break;
         }
@@ -603,16 +601,22 @@ function shapeOf(name: string): string {
   return name.toUpperCase().replaceAll("8X8", "EIGHTBYEIGHT").replace(/[^A-Z0-9]/g, "");
 }
 
-// Levenshtein distance; settings names are short, so the quadratic table is a few hundred cells.
-function editDistance(a: string, b: string): number {
+// Whether the Levenshtein distance is at most `max`. Every name in the environment is compared with every
+// setting at start-up, so it stops at the first row whose every cell is already past `max`.
+function withinEdits(a: string, b: string, max: number): boolean {
+  if (Math.abs(a.length - b.length) > max) return false;
   let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  let current = new Array<number>(b.length + 1);
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+    current[0] = i;
+    let rowBest = i;
     for (let j = 1; j <= b.length; j++) {
       const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+      rowBest = Math.min(rowBest, current[j]!);
     }
-    previous = current;
+    if (rowBest > max) return false;
+    [previous, current] = [current, previous];
   }
-  return previous[b.length]!;
+  return previous[b.length]! <= max;
 }

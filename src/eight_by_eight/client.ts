@@ -1,4 +1,5 @@
-import { context, type Span, SpanKind } from "@opentelemetry/api";
+import type { Span } from "@opentelemetry/api";
+import { context, SpanKind } from "../observability/otel_api.ts";
 import type { Delivery } from "../domain/delivery.ts";
 import type { Deadline } from "../domain/ports.ts";
 import {

@@ -63,6 +63,8 @@ function writeToConsole(line: string, level: Level): void {
 export interface BufferedOutput {
   /** Queues a line; never blocks and never throws. */
   write(line: string): void;
+  /** Starts writing what is queued now, without waiting for others to share the write. */
+  flush(): void;
   /** Writes what is queued, waiting at most `timeoutMs`: before a graceful exit. */
   drain(timeoutMs: number): Promise<void>;
   /** Lines dropped because the reader fell behind or went away. */
@@ -158,6 +160,7 @@ export function createBufferedOutput(sink: LineSink, options: BufferedOutputOpti
       if (queuedBytes >= batchBytes) kick();
       else if (writing === undefined) timer ??= setTimeout(kick, delayMs);
     },
+    flush: kick,
     async drain(timeoutMs) {
       kick();
       let expired: ReturnType<typeof setTimeout> | undefined;

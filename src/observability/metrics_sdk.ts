@@ -1,6 +1,7 @@
 // The metrics SDK and its Prometheus serializer: loaded only when someone reads the metrics (a scrape of /metrics
 // or an OTLP push), since importing them is a large part of start-up.
 import type { Meter } from "@opentelemetry/api";
+import process from "node:process";
 import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { serviceResource } from "./resource.ts";
@@ -23,8 +24,10 @@ export function startMetrics(
   const scrape = new PullReader();
   const provider = new MeterProvider({ resource, readers: push === undefined ? [scrape] : [scrape, push] });
   const serializer = new PrometheusSerializer();
+  const meter = provider.getMeter(INSTRUMENTATION_SCOPE, version);
+  describeProcess(meter, version);
   return {
-    meter: provider.getMeter(INSTRUMENTATION_SCOPE, version),
+    meter,
     prometheusText: async () => serializer.serialize((await scrape.collect()).resourceMetrics),
     shutdown: () => provider.shutdown(),
   };
@@ -38,4 +41,26 @@ class PullReader extends MetricReader {
   protected onShutdown(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+// Build information and the process basics, read when metrics are collected: no cost per request.
+function describeProcess(meter: Meter, version: string): void {
+  meter.createObservableGauge("otp.build.info", {
+    description: "Always 1; the attributes say which build runs.",
+  }).addCallback((result) =>
+    result.observe(1, { "service.version": version, "deno.version": Deno.version.deno })
+  );
+  meter.createObservableUpDownCounter("process.memory.usage", {
+    description: "The amount of physical memory in use.",
+    unit: "By",
+  }).addCallback((result) => result.observe(process.memoryUsage.rss()));
+  meter.createObservableCounter("process.cpu.time", { description: "Total CPU seconds.", unit: "s" })
+    .addCallback((result) => {
+      const { user, system } = process.cpuUsage();
+      result.observe(user / 1e6, { "cpu.mode": "user" });
+      result.observe(system / 1e6, { "cpu.mode": "system" });
+    });
+  const started = performance.now();
+  meter.createObservableGauge("process.uptime", { description: "Seconds since start.", unit: "s" })
+    .addCallback((result) => result.observe((performance.now() - started) / 1000));
 }

@@ -1,5 +1,4 @@
 import type { Attributes, Counter, Histogram, Meter } from "@opentelemetry/api";
-import process from "node:process";
 import type { ClientRequest, DeliveryCount, ServerRequest, ServiceMetrics } from "./metrics.ts";
 
 // The semantic conventions' advice for HTTP durations, in seconds.
@@ -33,13 +32,9 @@ interface Instruments {
  * `runtime`, when Deno's own OpenTelemetry runs, receives the same counts; it measures `Deno.serve` itself, so
  * the server duration is recorded on `own` only.
  */
-export function createOtelMetrics(
-  meters: { readonly own: Meter; readonly runtime?: Meter },
-  version: string,
-): ServiceMetrics {
+export function createOtelMetrics(meters: { readonly own: Meter; readonly runtime?: Meter }): ServiceMetrics {
   const own = instrumentsOn(meters.own, true);
   const all = meters.runtime === undefined ? [own] : [own, instrumentsOn(meters.runtime, false)];
-  describeProcess(meters.own, version);
   const add = (pick: (instruments: Instruments) => Counter, attributes: Attributes) => {
     for (const instruments of all) pick(instruments).add(1, attributes);
   };
@@ -109,26 +104,4 @@ function instrumentsOn(meter: Meter, withServerDuration: boolean): Instruments {
       advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
     }),
   };
-}
-
-// Build information and the process basics, read when metrics are collected: no cost per request.
-function describeProcess(meter: Meter, version: string): void {
-  meter.createObservableGauge("otp.build.info", {
-    description: "Always 1; the attributes say which build runs.",
-  }).addCallback((result) =>
-    result.observe(1, { "service.version": version, "deno.version": Deno.version.deno })
-  );
-  meter.createObservableUpDownCounter("process.memory.usage", {
-    description: "The amount of physical memory in use.",
-    unit: "By",
-  }).addCallback((result) => result.observe(process.memoryUsage.rss()));
-  meter.createObservableCounter("process.cpu.time", { description: "Total CPU seconds.", unit: "s" })
-    .addCallback((result) => {
-      const { user, system } = process.cpuUsage();
-      result.observe(user / 1e6, { "cpu.mode": "user" });
-      result.observe(system / 1e6, { "cpu.mode": "system" });
-    });
-  const started = performance.now();
-  meter.createObservableGauge("process.uptime", { description: "Seconds since start.", unit: "s" })
-    .addCallback((result) => result.observe((performance.now() - started) / 1000));
 }

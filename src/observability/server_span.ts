@@ -1,11 +1,5 @@
-import {
-  type Attributes,
-  propagation,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
+import type { Attributes } from "@opentelemetry/api";
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "./otel_api.ts";
 import { headersGetter, type HttpSpans, runInSpan, traceParentOf, tracer } from "./tracing.ts";
 import { pathnameOf, type RequestContext, type Route } from "../http/router.ts";
 

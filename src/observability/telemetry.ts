@@ -1,13 +1,5 @@
-import {
-  createNoopMeter,
-  diag,
-  type DiagLogger,
-  DiagLogLevel,
-  type Meter,
-  metrics,
-  ProxyTracerProvider,
-  trace,
-} from "@opentelemetry/api";
+import type { DiagLogger, Meter } from "@opentelemetry/api";
+import { NOOP_METER, registeredMeter, runtimeTelemetryActive } from "./otel_api.ts";
 import { type HttpSpans, INSTRUMENTATION_SCOPE } from "./tracing.ts";
 import type { Logger } from "./json_logger.ts";
 
@@ -95,20 +87,24 @@ export async function startTelemetry(
   const exporting = !config.disabled && !runtime &&
     (config.metrics.kind !== "none" || config.traces.kind !== "none");
   const sdk = exporting ? await import("./exporters.ts") : undefined;
-  diag.setLogger(diagnostics(logger), DiagLogLevel.WARN);
 
   const metricsPush = config.disabled
     ? undefined
     : await sdk?.metricReaderFor(config.metrics, config.metricExportIntervalMs);
   // The metrics SDK too is loaded only when someone reads the metrics: a scrape of /metrics or a push. Otherwise
-  // the instruments are the API's no-ops (and, under Deno's runtime OpenTelemetry, the runtime's meter).
+  // the instruments are no-ops (and, under Deno's runtime OpenTelemetry, the runtime's meter).
   const pipeline = options.scrape || metricsPush !== undefined
     ? (await import("./metrics_sdk.ts")).startMetrics(config, version, metricsPush)
     : undefined;
+  if (sdk !== undefined || pipeline !== undefined) {
+    // Only an SDK of ours reports problems through the API's `diag`; it has loaded the API already.
+    const { diag, DiagLogLevel } = await import("@opentelemetry/api");
+    diag.setLogger(diagnostics(logger), DiagLogLevel.WARN);
+  }
   const prometheusText = pipeline?.prometheusText ?? (() => Promise.resolve(""));
   const meters = {
-    own: pipeline?.meter ?? createNoopMeter(),
-    runtime: runtime ? metrics.getMeter(INSTRUMENTATION_SCOPE, version) : undefined,
+    own: pipeline?.meter ?? NOOP_METER,
+    runtime: runtime ? registeredMeter(INSTRUMENTATION_SCOPE, version) : undefined,
   };
   const shutdownMetrics = pipeline?.shutdown ?? (() => Promise.resolve());
   logger.info("metrics", {
@@ -144,14 +140,6 @@ export async function startTelemetry(
     prometheusText,
     shutdown: async () => void await Promise.all([shutdownTraces(), shutdownMetrics()]),
   };
-}
-
-/**
- * True when Deno's built-in OpenTelemetry runs (`OTEL_DENO=true`, and always on Deno Deploy): it has claimed the
- * global API before any of our code ran, and it exports what the console API writes as log records.
- */
-export function runtimeTelemetryActive(): boolean {
-  return !(trace.getTracerProvider() instanceof ProxyTracerProvider);
 }
 
 function describe(signal: SignalExport): string {

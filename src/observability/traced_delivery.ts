@@ -1,4 +1,4 @@
-import { context, SpanKind } from "@opentelemetry/api";
+import { context, SpanKind } from "./otel_api.ts";
 import { deliverOtp } from "../domain/deliver_otp.ts";
 import type { AbuseRules } from "../domain/abuse_rules.ts";
 import type { DeliveryAttempt } from "../domain/delivery.ts";

@@ -1,15 +1,15 @@
-// What the adapters share for tracing. They use only `@opentelemetry/api`: whichever SDK is registered
-// (ours, Deno's runtime, or none) receives the spans, and with none every call is a cheap no-op.
+// What the adapters share for tracing. They use only the API's global registry (otel_api.ts): whichever SDK is
+// registered (ours, Deno's runtime, or none) receives the spans, and with none every call is a cheap no-op.
+import type { Context, Span, SpanContext } from "@opentelemetry/api";
 import {
-  type Context,
   context,
+  getTracer,
   isSpanContextValid,
+  NOOP_SPAN,
   propagation,
-  type Span,
-  type SpanContext,
   SpanStatusCode,
   trace,
-} from "@opentelemetry/api";
+} from "./otel_api.ts";
 
 import { VERSION } from "../version.ts";
 
@@ -17,7 +17,7 @@ import { VERSION } from "../version.ts";
 export const INSTRUMENTATION_SCOPE = "okta-8x8-telephony-hook";
 
 /** The tracer every adapter uses; it follows whatever provider is registered, even if registered later. */
-export const tracer = trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
+export const tracer = getTracer(INSTRUMENTATION_SCOPE, VERSION);
 
 /**
  * Who makes the HTTP SERVER and CLIENT spans. `service`: our adapters (with our SDK, or none). `runtime`: Deno's
@@ -26,12 +26,13 @@ export const tracer = trace.getTracer(INSTRUMENTATION_SCOPE, VERSION);
 export type HttpSpans = "service" | "runtime";
 
 /**
- * True for the API's no-op span, the one every call returns while no SDK is registered (tracing off). Nothing it
- * carries can reach anyone, so the hot path skips the context and headers it would otherwise propagate. A span a
- * sampler dropped is not one: its context is valid and must still travel, so that children are dropped alike.
+ * True for a no-op span: the one every call returns while no SDK is registered (tracing off), or one like it.
+ * Nothing it carries can reach anyone, so the hot path skips the context and headers it would otherwise
+ * propagate. A span a sampler dropped is not one: its context is valid and must still travel, so that children
+ * are dropped alike.
  */
 export function isNoopSpan(span: Span): boolean {
-  return !span.isRecording() && !isSpanContextValid(span.spanContext());
+  return span === NOOP_SPAN || (!span.isRecording() && !isSpanContextValid(span.spanContext()));
 }
 
 /**

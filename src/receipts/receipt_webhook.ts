@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode } from "../observability/otel_api.ts";
 import { z } from "zod";
 import type { DeliveryLedger } from "../domain/ports.ts";
 import { FAILED_STATES, type ReceiptResult, type ReceiptStatus } from "../domain/receipts.ts";
@@ -36,20 +36,24 @@ export const RECEIPT_STATES = [
   "error",
 ] as const;
 
-// 8x8's delivery receipt: only what is needed is read; the destination number in it is never read at all.
-const receiptSchema = z.object({
-  eventType: z.string().max(128),
-  payload: z.object({
-    umid: z.string().min(1).max(128),
-    status: z.object({
-      // Only 8x8's documented states: anything else is refused, so invented states cannot grow /metrics.
-      state: z.string().min(1).max(64).transform((state) => state.toLowerCase()).pipe(z.enum(RECEIPT_STATES)),
-      detail: z.string().max(128).optional(),
-      errorCode: z.number().int().optional(),
-      timestamp: z.string().max(64).optional(),
+// 8x8's delivery receipt: only what is needed is read; the destination number in it is never read at all. Built
+// when the webhook is, not at import: a service without receipts does not pay for it at start-up.
+const receiptSchema = () =>
+  z.object({
+    eventType: z.string().max(128),
+    payload: z.object({
+      umid: z.string().min(1).max(128),
+      status: z.object({
+        // Only 8x8's documented states: anything else is refused, so invented states cannot grow /metrics.
+        state: z.string().min(1).max(64).transform((state) => state.toLowerCase()).pipe(
+          z.enum(RECEIPT_STATES),
+        ),
+        detail: z.string().max(128).optional(),
+        errorCode: z.number().int().optional(),
+        timestamp: z.string().max(64).optional(),
+      }),
     }),
-  }),
-});
+  });
 
 /**
  * `POST /8x8/delivery-receipts`: 8x8's `outbound_message_status_changed` webhook. It is answered at once with a
@@ -59,6 +63,7 @@ const receiptSchema = z.object({
  */
 export function createReceiptWebhook(deps: ReceiptWebhookDeps): Handler {
   const now = deps.now ?? Date.now;
+  const schema = receiptSchema();
   return async (request, client) => {
     if (!sameInConstantTime(request.headers.get("authorization") ?? "", deps.authorization)) {
       deps.logger.warn("receipt_refused", { status: 401, reason: "unauthorized", client: client.address });
@@ -66,7 +71,7 @@ export function createReceiptWebhook(deps: ReceiptWebhookDeps): Handler {
     }
     const read = await readJson(request, MAX_BODY_BYTES);
     if (!read.ok) return errorResponse(read.status, read.code, read.summary);
-    const parsed = receiptSchema.safeParse(read.body);
+    const parsed = schema.safeParse(read.body);
     if (!parsed.success) {
       const causes = parsed.error.issues.map((issue) => ({
         location: issue.path.join("."),

@@ -1,4 +1,3 @@
-import { createHmac } from "node:crypto";
 import type { LimitTake, RateLimiter } from "../domain/ports.ts";
 import { SLICES_PER_WINDOW, slicesAt } from "./sliding_window.ts";
 import { whenUnlocked } from "./kv_locked.ts";
@@ -15,9 +14,6 @@ export interface KvRateLimiterOptions {
 const COUNTS = ["okta-8x8-telephony-hook", "rate"] as const;
 // Every counter, by slice: `sum` drops a key's expiry, so old counters are found here and deleted.
 const BY_SLICE = ["okta-8x8-telephony-hook", "rate-slices"] as const;
-const ONE = new Deno.KvU64(1n);
-// KvU64 sums wrap around at 2^64, so adding 2^64 - 1 takes one away.
-const MINUS_ONE = new Deno.KvU64((1n << 64n) - 1n);
 // Requests that refused each other near the cap look again this many times in all, after up to 5 ms.
 const MAX_ATTEMPTS = 5;
 const RETRY_JITTER_MS = 5;
@@ -40,7 +36,10 @@ export const SWEEP_BATCH = 100;
  */
 export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions): KvRateLimiter {
   const now = options.now ?? Date.now;
-  const subjectOf = (key: string) => createHmac("sha256", options.subjectKey).update(key).digest("hex");
+  // KvU64 sums wrap around at 2^64, so adding 2^64 - 1 takes one away. Made here, not at import: the first
+  // `Deno.KvU64` loads the runtime's KV code, which a service in memory mode never needs.
+  const minusOne = new Deno.KvU64((1n << 64n) - 1n);
+  const subjectOf = hmacSha256Hex(options.subjectKey);
   // Per slice width in use: the slice this instance last swept at, and whether old counters were left.
   const swept = new Map<number, { slice: number; more: boolean }>();
 
@@ -92,7 +91,7 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
 
   function addCounts(atomic: Deno.AtomicOperation, entries: readonly Counted[]): Deno.AtomicOperation {
     for (const entry of entries) {
-      atomic.sum(counterOf(entry), ONE.value).set(
+      atomic.sum(counterOf(entry), 1n).set(
         [...BY_SLICE, entry.width, entry.current, entry.subject],
         true,
       );
@@ -113,7 +112,7 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
         if (over < 0) return -1;
         operation = "undo";
         const undoing = kv.atomic();
-        for (const entry of entries) undoing.mutate({ type: "sum", key: counterOf(entry), value: MINUS_ONE });
+        for (const entry of entries) undoing.mutate({ type: "sum", key: counterOf(entry), value: minusOne });
         await whenUnlocked(() => undoing.commit());
         if (attempt === MAX_ATTEMPTS) return over;
         // Others near the cap may have been refused too and be taking theirs back: after a short random wait,
@@ -143,10 +142,11 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
     }
   }
 
-  function prepare(takes: readonly LimitTake[]): PreparedCounts {
+  async function prepare(takes: readonly LimitTake[]): Promise<PreparedCounts> {
     const at = now();
-    const entries = takes.map(({ key, limit }) => ({
-      subject: subjectOf(key),
+    const subjects = await Promise.all(takes.map(({ key }) => subjectOf(key)));
+    const entries = takes.map(({ limit }, index) => ({
+      subject: subjects[index]!,
       max: limit.max,
       ...slicesAt(at, limit),
     }));
@@ -163,7 +163,7 @@ export function createKvRateLimiter(kv: Deno.Kv, options: KvRateLimiterOptions):
   return {
     prepare,
     async take(takes: readonly LimitTake[]): Promise<number> {
-      const counts = prepare(takes);
+      const counts = await prepare(takes);
       try {
         await whenUnlocked(() => {
           const atomic = kv.atomic();
@@ -190,5 +190,22 @@ export interface PreparedCounts {
 
 /** The KV rate limiter, which can also put its counts into another store's commit (see kv_replay_store.ts). */
 export interface KvRateLimiter extends RateLimiter {
-  prepare(takes: readonly LimitTake[]): PreparedCounts;
+  prepare(takes: readonly LimitTake[]): Promise<PreparedCounts>;
+}
+
+// HMAC-SHA-256 in hex, the same as `node:crypto`'s `createHmac`, so counters written by earlier builds still
+// count; WebCrypto keeps Node compatibility (and its start-up time) out of the service.
+function hmacSha256Hex(secret: string): (message: string) => Promise<string> {
+  const encoder = new TextEncoder();
+  const key = crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    [
+      "sign",
+    ],
+  );
+  return async (message) =>
+    new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(message))).toHex();
 }

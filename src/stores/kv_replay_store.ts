@@ -105,10 +105,10 @@ export function createKvReplayStore(kv: Deno.Kv, options: KvReplayOptions = {}):
     (limits: KvRateLimiter) =>
     async (eventId: string, deadline: Deadline, takes: readonly LimitTake[]): Promise<CountedClaim> => {
       const key = keyOf(eventId);
-      const counts = limits.prepare(takes);
       return await orReport<CountedClaim>(
         "claim",
         async () => {
+          const counts = await limits.prepare(takes);
           if (await tryClaim(key, counts.addTo)) return { kind: "claimed", refused: await counts.settle() };
           const claim = await waitForResult(key, deadline);
           return claim.kind === "claimed" ? { kind: "claimed", refused: await limits.take(takes) } : claim;

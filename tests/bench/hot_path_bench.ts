@@ -31,7 +31,7 @@ const delivery: Delivery = {
 const logger = createJsonLogger({ write: () => {} });
 const traceIds = { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7" };
 const tracedLogger = createJsonLogger({ write: () => {}, traceContext: () => traceIds });
-const metrics = createOtelMetrics({ own: startMetrics().meter }, "bench");
+const metrics = createOtelMetrics({ own: startMetrics(undefined, "bench").meter });
 const COUNTRIES = Array.from({ length: 20 }, (_, index) => String(index + 30));
 const limiter = createMemoryRateLimiter();
 const replays = createMemoryReplayStore();

@@ -63,6 +63,17 @@ Deno.test("[json log] a large batch is written at once, without waiting for the 
   assert.equal(sink.writes.join("").split("\n").length - 1, 70);
 });
 
+Deno.test("[json log] a flush writes what is queued at once (the `listening` line, which a supervisor waits for)", async () => {
+  const sink = recordingSink();
+  const output = createBufferedOutput(sink, { delayMs: 60_000 });
+  output.write("listening");
+  output.flush();
+  assert.deepEqual(sink.writes, ["listening\n"]);
+  output.flush();
+  assert.equal(sink.writes.length, 1, "an empty flush writes nothing");
+  await output.drain(1_000);
+});
+
 Deno.test("[json log] a stalled reader never blocks a write: past the limit lines are dropped, then reported", async () => {
   const sink = recordingSink();
   sink.hold();

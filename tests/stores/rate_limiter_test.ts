@@ -210,6 +210,21 @@ Deno.test("[rate limiter: deno kv] counters of past windows are swept, so the da
   }
 });
 
+Deno.test("[rate limiter: deno kv] subjects are keyed with HMAC-SHA-256 in hex, as every earlier build keyed them", async () => {
+  // RFC 4231, test case 2. Instances of two builds share one database during a rolling upgrade: a subject keyed
+  // any other way would start its count from zero.
+  const kv = await Deno.openKv(":memory:");
+  const limiter = createKvRateLimiter(kv, { subjectKey: "Jefe" });
+  try {
+    assert.equal(await takeOne(limiter, "what do ya want for nothing?", { max: 1, windowMs: MINUTE }), true);
+    const subjects = new Set((await Array.fromAsync(kv.list({ prefix: [] }))).flatMap(({ key }) => key));
+    assert.ok(subjects.has("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+    assert.ok(![...subjects].some((part) => String(part).includes("what do ya want")));
+  } finally {
+    kv.close();
+  }
+});
+
 Deno.test("[rate limiter: deno kv] a store that fails lets the passcode through and says which operation failed", async () => {
   const kv = await Deno.openKv(":memory:");
   const problems: string[] = [];

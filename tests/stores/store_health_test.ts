@@ -12,7 +12,7 @@ Deno.test("[store health] the first failure logs at error with its store, operat
   let clock = 0;
   const logger = capturedLogger();
   const pipeline = startMetrics();
-  const metrics = createOtelMetrics({ own: pipeline.meter }, "test");
+  const metrics = createOtelMetrics({ own: pipeline.meter });
   const health = createStoreHealth({ logger, count: metrics, now: () => clock });
   const problem = new TypeError("Value too large (max 65536 bytes)");
   for (let index = 0; index < 1_000; index++) {

@@ -4,6 +4,7 @@ import type { DeliveryLedger, RateLimiter, ReplayStore } from "../../src/domain/
 import { createService } from "../../src/service.ts";
 import { type Fake8x8, startFake8x8 } from "../fakes/fake_8x8.ts";
 import { capturedLogger } from "./fakes.ts";
+import { VERSION } from "../../src/version.ts";
 import { startMetrics } from "../../src/observability/metrics_sdk.ts";
 
 export const SECRET = "okta-hook-secret-current-0001";
@@ -123,7 +124,7 @@ export async function actionOf(response: Response) {
 }
 
 function localMetrics() {
-  const pipeline = startMetrics(undefined, "test");
+  const pipeline = startMetrics(undefined, VERSION);
   return {
     httpSpans: "service" as const,
     meters: { own: pipeline.meter },
