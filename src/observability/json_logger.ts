@@ -105,7 +105,7 @@ export function createBufferedOutput(sink: LineSink, options: BufferedOutputOpti
   let dropped = 0;
   let droppedUnreported = 0;
   let closed = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerArmed = false;
   let writing: Promise<void> | undefined;
 
   async function writeAll(bytes: Uint8Array): Promise<void> {
@@ -142,8 +142,7 @@ export function createBufferedOutput(sink: LineSink, options: BufferedOutputOpti
   }
 
   function kick(): void {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = undefined;
+    timerArmed = false;
     if (writing !== undefined || lines.length === 0) return;
     writing = writeQueued().finally(() => (writing = undefined));
   }
@@ -158,7 +157,12 @@ export function createBufferedOutput(sink: LineSink, options: BufferedOutputOpti
       lines.push(line);
       queuedBytes += line.length + 1;
       if (queuedBytes >= batchBytes) kick();
-      else if (writing === undefined) timer ??= setTimeout(kick, delayMs);
+      else if (writing === undefined && !timerArmed) {
+        // The runtime's web timer, not `setTimeout` (Deno's is the Node-compatible one, about 4 ms to load on
+        // first use). It cannot be cancelled: one that fires after an early write only writes the next batch early.
+        timerArmed = true;
+        AbortSignal.timeout(delayMs).addEventListener("abort", kick, { once: true });
+      }
     },
     flush: kick,
     async drain(timeoutMs) {

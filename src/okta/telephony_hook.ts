@@ -4,7 +4,7 @@ import type { Delivery, DeliveryAttempt } from "../domain/delivery.ts";
 import type { SentRecord } from "../domain/receipts.ts";
 import type { Logger } from "../observability/json_logger.ts";
 import { readJson } from "../http/body.ts";
-import { startDeadline } from "../http/deadline.ts";
+import { createDeadlines } from "../http/deadline.ts";
 import type { ServiceMetrics } from "../observability/metrics.ts";
 import type { Handler, RequestContext } from "../http/router.ts";
 import {
@@ -54,6 +54,7 @@ const REPLAYED_HEADERS = { "content-type": "application/json; charset=utf-8", [R
 export function createTelephonyHookHandler(deps: HookDeps): Handler {
   const now = () => performance.now();
   const budgetMs = deps.budgetMs ?? DEFAULT_BUDGET_MS;
+  const startDeadline = createDeadlines(budgetMs, now);
   const refuse = (
     { status, code, summary, causes, detail }: Omit<Refusal, "ok">,
     started: number,
@@ -73,7 +74,7 @@ export function createTelephonyHookHandler(deps: HookDeps): Handler {
 
   return async (request, client) => {
     const started = now();
-    const deadline = startDeadline(budgetMs, now);
+    const deadline = startDeadline();
     try {
       return await handle(request, client, started, deadline);
     } finally {

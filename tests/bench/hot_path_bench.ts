@@ -1,5 +1,5 @@
 // `deno bench`: the pieces of one hook request, to see where its time goes.
-import { trace } from "@opentelemetry/api";
+import { trace } from "../../src/observability/otel_api.ts";
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { createHeaderSecretAuth } from "../../src/okta/header_secret.ts";
 import { parseOktaRequest } from "../../src/okta/okta_request.ts";
@@ -90,7 +90,7 @@ Deno.bench(
   },
 );
 Deno.bench(
-  "trace: a span with attributes (no SDK registered: the API's no-op)",
+  "trace: a span with attributes (nothing registered: the shared no-op span)",
   { group: "hot path" },
   () => {
     const span = tracer.startSpan("deliver_otp", { attributes: { "otp.channel": "sms" } });
