@@ -2,8 +2,7 @@
 // or an OTLP push), since importing them is a large part of start-up.
 import type { Meter } from "@opentelemetry/api";
 import process from "node:process";
-import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { MeterProvider, MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { serviceResource } from "./resource.ts";
 import { INSTRUMENTATION_SCOPE } from "./tracing.ts";
 
@@ -23,12 +22,19 @@ export function startMetrics(
   const resource = serviceResource(settings, version || undefined);
   const scrape = new PullReader();
   const provider = new MeterProvider({ resource, readers: push === undefined ? [scrape] : [scrape, push] });
-  const serializer = new PrometheusSerializer();
+  // The Prometheus serializer loads at the first scrape, not at start-up (about 5 ms).
+  let serializer: Promise<{ serialize(metrics: ResourceMetrics): string }> | undefined;
   const meter = provider.getMeter(INSTRUMENTATION_SCOPE, version);
   describeProcess(meter, version);
   return {
     meter,
-    prometheusText: async () => serializer.serialize((await scrape.collect()).resourceMetrics),
+    async prometheusText() {
+      serializer ??= import("@opentelemetry/exporter-prometheus").then((module) =>
+        new module.PrometheusSerializer()
+      );
+      const { resourceMetrics } = await scrape.collect();
+      return (await serializer).serialize(resourceMetrics);
+    },
     shutdown: () => provider.shutdown(),
   };
 }
