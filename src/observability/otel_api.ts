@@ -111,9 +111,8 @@ export const context = {
   },
 };
 
-/** The span in a context, and a context with a span, as the API keeps them. */
+/** The active span, and a context with a span, as the API keeps them. */
 export const trace = {
-  getSpan: (from: Context): Span | undefined => from.getValue(SPAN_KEY) as Span | undefined,
   getActiveSpan: (): Span | undefined => context.active().getValue(SPAN_KEY) as Span | undefined,
   setSpan: (to: Context, span: Span): Context => to.setValue(SPAN_KEY, span),
 };

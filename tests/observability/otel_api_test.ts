@@ -60,7 +60,7 @@ Deno.test("[otel api] an SDK registered through the API, even after the tracer w
       get: (from, key) => from[key],
       keys: (from) => Object.keys(from),
     });
-    assert.equal(trace.getSpan(extracted)?.spanContext().spanId, parent.spanContext().spanId);
+    assert.equal(apiTrace.getSpan(extracted)?.spanContext().spanId, parent.spanContext().spanId);
   } finally {
     apiTrace.disable();
     apiContext.disable();
