@@ -113,38 +113,44 @@ export function createBufferedOutput(sink: LineSink, options: BufferedOutputOpti
   }
 
   async function writeQueued(): Promise<void> {
-    while (lines.length > 0 && !closed) {
-      const batch = lines;
-      lines = [];
-      inFlightBytes = queuedBytes;
-      queuedBytes = 0;
-      if (droppedUnreported > 0) {
-        const report = {
-          time: now().toISOString(),
-          level: "warn",
-          event: "log_lines_dropped",
-          count: droppedUnreported,
-        };
-        batch.push(JSON.stringify(report)); // after the lines that were queued before the drops
-        droppedUnreported = 0;
-      }
-      try {
-        await writeAll(encoder.encode(`${batch.join("\n")}\n`));
-      } catch {
-        // The reader is gone (a broken pipe): nothing more can be written, and that must not end the process.
-        closed = true;
-        dropped += batch.length + lines.length;
+    try {
+      while (lines.length > 0 && !closed) {
+        const batch = lines;
         lines = [];
+        inFlightBytes = queuedBytes;
         queuedBytes = 0;
+        if (droppedUnreported > 0) {
+          const report = {
+            time: now().toISOString(),
+            level: "warn",
+            event: "log_lines_dropped",
+            count: droppedUnreported,
+          };
+          batch.push(JSON.stringify(report)); // after the lines that were queued before the drops
+          droppedUnreported = 0;
+        }
+        try {
+          await writeAll(encoder.encode(`${batch.join("\n")}\n`));
+        } catch {
+          // The reader is gone (a broken pipe): nothing more can be written, and that must not end the process.
+          closed = true;
+          dropped += batch.length + lines.length;
+          lines = [];
+          queuedBytes = 0;
+        }
+        inFlightBytes = 0;
       }
-      inFlightBytes = 0;
+    } finally {
+      // In the same step that found the queue empty: a line written from now on arms its own timer. (Cleared a
+      // microtask later, a line written in between waited for the next line to carry it out.)
+      writing = undefined;
     }
   }
 
   function kick(): void {
     timerArmed = false;
-    if (writing !== undefined || lines.length === 0) return;
-    writing = writeQueued().finally(() => (writing = undefined));
+    if (writing !== undefined || lines.length === 0 || closed) return;
+    writing = writeQueued();
   }
 
   return {

@@ -30,6 +30,7 @@ Deno.test("[serve --parallel] two workers on one port share a KV file: ten copie
   const stdout = new Response(child.stdout).text();
   const stderr = new Response(child.stderr).text();
   const url = `http://127.0.0.1:${port}`;
+  let failure: unknown;
   try {
     // Serving once /healthz answers: poll, bounded, rather than guess a delay.
     let healthy = false;
@@ -54,13 +55,20 @@ Deno.test("[serve --parallel] two workers on one port share a KV file: ten copie
     assert.equal(fake.requests.length, 1, "one SMS");
     assert.equal(new Set(answers).size, 1, "ten identical answers");
     assert.equal(JSON.parse(answers[0]!).commands[0].value[0].status, "SUCCESSFUL");
+  } catch (error) {
+    failure = error;
   } finally {
-    child.kill("SIGTERM");
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // It has exited already; its logs below say why.
+    }
     await child.status;
     await fake.close();
     for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(kvFile + suffix).catch(() => {});
   }
   const logs = `${await stdout}\n${await stderr}`;
+  if (failure !== undefined) throw new Error(`${failure}\n--- deno serve's output:\n${logs}`);
   assert.equal(logs.match(/"event":"stores","kind":"kv"/g)?.length, 2, `two workers started:\n${logs}`);
   assert.doesNotMatch(logs, /store_failed|duplicate_in_flight/);
 });

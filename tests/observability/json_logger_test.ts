@@ -74,6 +74,37 @@ Deno.test("[json log] a flush writes what is queued at once (the `listening` lin
   await output.drain(1_000);
 });
 
+Deno.test("[json log] a line written just as a write completes still goes out on its own timer", async () => {
+  // The line lands a few microtasks after the reader took the previous write, at every distance up to 12: once
+  // that write has seen an empty queue, the new line must arm its own timer, not wait for a later line to carry
+  // it out (under `deno serve --parallel` a worker's last start-up line waited for its first hook).
+  for (let hops = 0; hops < 12; hops++) {
+    let received!: () => void;
+    const arrived = new Promise<true>((resolve) => (received = () => resolve(true)));
+    let first = true;
+    const output = createBufferedOutput({
+      write(bytes) {
+        const taken = Promise.resolve(bytes.length);
+        if (first) {
+          first = false;
+          let after: Promise<unknown> = taken;
+          for (let hop = 0; hop < hops; hop++) after = after.then(() => {});
+          void after.then(() => output.write("late"));
+        } else if (new TextDecoder().decode(bytes).includes("late")) received();
+        return taken;
+      },
+    }, { delayMs: 1 });
+    output.write("early"); // written by its timer, which is then spent
+    let giveUp: ReturnType<typeof setTimeout> | undefined;
+    const late = await Promise.race([
+      arrived,
+      new Promise<false>((resolve) => (giveUp = setTimeout(() => resolve(false), 2_000))),
+    ]);
+    clearTimeout(giveUp);
+    assert.ok(late, `a line written ${hops} microtasks after a write was taken was never written`);
+  }
+});
+
 Deno.test("[json log] a stalled reader never blocks a write: past the limit lines are dropped, then reported", async () => {
   const sink = recordingSink();
   sink.hold();
