@@ -153,3 +153,12 @@ Deno.test("[architecture] start-up loads no OpenTelemetry package and no Node co
     .map((specifier) => specifier.replace(/^npm:\/?/, "npm:").replace(/@[\d.]+(\/|$)/, "$1"));
   assert.deepEqual(packages.sort(), ["npm:libphonenumber-js/max", "npm:zod"]);
 });
+
+Deno.test("[architecture] with an SDK, OpenTelemetry's code comes from its one bundled file, not from the packages", async () => {
+  // Loading the packages' many CommonJS files one by one took about 70 ms more of a start (docs/performance.md).
+  for (const module of ["observability/exporters.ts", "observability/metrics_sdk.ts"]) {
+    const loaded = await startUpModules(new URL(module, SRC).pathname);
+    assert.deepEqual(loaded.filter((specifier) => specifier.startsWith("npm:")), [], module);
+    assert.ok(loaded.some((specifier) => specifier.endsWith("/observability/otel_sdk.bundle.js")), module);
+  }
+});

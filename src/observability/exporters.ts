@@ -1,27 +1,32 @@
 // The OpenTelemetry SDK parts used only when something is exported: the trace SDK and the OTLP exporters.
-// telemetry.ts imports this module dynamically, so a service with tracing off never loads them; of the four
-// OTLP exporters only the protocol chosen is loaded (the protobuf one alone costs about 40 ms of start-up).
-import { context, propagation, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
-import { serviceResource } from "./resource.ts";
-import {
-  ConsoleMetricExporter,
-  type MetricReader,
-  PeriodicExportingMetricReader,
-  type PushMetricExporter,
-} from "@opentelemetry/sdk-metrics";
+// telemetry.ts imports this module dynamically, so a service with tracing off never loads them. They come from
+// one bundled file (otel_sdk.ts says why).
+import type { MetricReader, PushMetricExporter } from "@opentelemetry/sdk-metrics";
+import type { Sampler, SpanExporter } from "@opentelemetry/sdk-trace-base";
+// @ts-types="./otel_sdk.ts"
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
+  AsyncLocalStorageContextManager,
   BasicTracerProvider,
   BatchSpanProcessor,
+  CompositePropagator,
+  ConsoleMetricExporter,
   ConsoleSpanExporter,
+  context,
+  OTLPMetricExporterJson,
+  OTLPMetricExporterProto,
+  OTLPTraceExporterJson,
+  OTLPTraceExporterProto,
   ParentBasedSampler,
-  type Sampler,
-  type SpanExporter,
+  PeriodicExportingMetricReader,
+  propagation,
+  trace,
   TraceIdRatioBasedSampler,
-} from "@opentelemetry/sdk-trace-base";
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from "./otel_sdk.bundle.js";
+import { serviceResource } from "./resource.ts";
 import type { SignalExport, TelemetryConfig } from "./telemetry.ts";
 
 /** Registers the trace SDK globally, exporting through `exporter` in batches. */
@@ -50,33 +55,30 @@ export function startTraceSdk(
   return { shutdown: () => provider.shutdown() };
 }
 
-export async function spanExporterFor(signal: SignalExport): Promise<SpanExporter | undefined> {
+export function spanExporterFor(signal: SignalExport): SpanExporter | undefined {
   switch (signal.kind) {
     case "none":
       return undefined;
     case "console":
       return new ConsoleSpanExporter();
     case "otlp": {
-      const { OTLPTraceExporter } = signal.protocol === "http/json"
-        ? await import("@opentelemetry/exporter-trace-otlp-http")
-        : await import("@opentelemetry/exporter-trace-otlp-proto");
+      const OTLPTraceExporter = signal.protocol === "http/json"
+        ? OTLPTraceExporterJson
+        : OTLPTraceExporterProto;
       return new OTLPTraceExporter({ url: signal.endpoint });
     }
   }
 }
 
-export async function metricReaderFor(
-  signal: SignalExport,
-  intervalMs: number,
-): Promise<MetricReader | undefined> {
+export function metricReaderFor(signal: SignalExport, intervalMs: number): MetricReader | undefined {
   if (signal.kind === "none") return undefined;
   let exporter: PushMetricExporter;
   if (signal.kind === "console") {
     exporter = new ConsoleMetricExporter();
   } else {
-    const { OTLPMetricExporter } = signal.protocol === "http/json"
-      ? await import("@opentelemetry/exporter-metrics-otlp-http")
-      : await import("@opentelemetry/exporter-metrics-otlp-proto");
+    const OTLPMetricExporter = signal.protocol === "http/json"
+      ? OTLPMetricExporterJson
+      : OTLPMetricExporterProto;
     exporter = new OTLPMetricExporter({ url: signal.endpoint });
   }
   return new PeriodicExportingMetricReader({

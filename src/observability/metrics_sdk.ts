@@ -1,8 +1,11 @@
 // The metrics SDK and its Prometheus serializer: loaded only when someone reads the metrics (a scrape of /metrics
-// or an OTLP push), since importing them is a large part of start-up.
+// or an OTLP push), since importing them is a large part of start-up. They come from one bundled file
+// (otel_sdk.ts says why).
 import type { Meter } from "@opentelemetry/api";
 import process from "node:process";
-import { MeterProvider, MetricReader, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
+// @ts-types="./otel_sdk.ts"
+import { MeterProvider, MetricReader, PrometheusSerializer } from "./otel_sdk.bundle.js";
 import { serviceResource } from "./resource.ts";
 import { INSTRUMENTATION_SCOPE } from "./tracing.ts";
 
@@ -22,18 +25,15 @@ export function startMetrics(
   const resource = serviceResource(settings, version || undefined);
   const scrape = new PullReader();
   const provider = new MeterProvider({ resource, readers: push === undefined ? [scrape] : [scrape, push] });
-  // The Prometheus serializer loads at the first scrape, not at start-up (about 5 ms).
-  let serializer: Promise<{ serialize(metrics: ResourceMetrics): string }> | undefined;
+  let serializer: { serialize(metrics: ResourceMetrics): string } | undefined;
   const meter = provider.getMeter(INSTRUMENTATION_SCOPE, version);
   describeProcess(meter, version);
   return {
     meter,
     async prometheusText() {
-      serializer ??= import("@opentelemetry/exporter-prometheus").then((module) =>
-        new module.PrometheusSerializer()
-      );
+      serializer ??= new PrometheusSerializer();
       const { resourceMetrics } = await scrape.collect();
-      return (await serializer).serialize(resourceMetrics);
+      return serializer.serialize(resourceMetrics);
     },
     shutdown: () => provider.shutdown(),
   };

@@ -1,4 +1,6 @@
-import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
+import type { Resource } from "@opentelemetry/resources";
+// @ts-types="./otel_sdk.ts"
+import { defaultResource, resourceFromAttributes } from "./otel_sdk.bundle.js";
 
 const SERVICE_NAME = "okta-8x8-telephony-hook";
 

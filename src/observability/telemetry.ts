@@ -90,7 +90,7 @@ export async function startTelemetry(
 
   const metricsPush = config.disabled
     ? undefined
-    : await sdk?.metricReaderFor(config.metrics, config.metricExportIntervalMs);
+    : sdk?.metricReaderFor(config.metrics, config.metricExportIntervalMs);
   // The metrics SDK too is loaded only when someone reads the metrics: a scrape of /metrics or a push. Otherwise
   // the instruments are no-ops (and, under Deno's runtime OpenTelemetry, the runtime's meter).
   const pipeline = options.scrape || metricsPush !== undefined
@@ -98,7 +98,9 @@ export async function startTelemetry(
     : undefined;
   if (sdk !== undefined || pipeline !== undefined) {
     // Only an SDK of ours reports problems through the API's `diag`; it has loaded the API already.
-    const { diag, DiagLogLevel } = await import("@opentelemetry/api");
+    // The bundle's types are its source's; a static import says so with `@ts-types`, a dynamic one with a cast.
+    const sdkApi = await import("./otel_sdk.bundle.js") as unknown as typeof import("./otel_sdk.ts");
+    const { diag, DiagLogLevel } = sdkApi;
     diag.setLogger(diagnostics(logger), DiagLogLevel.WARN);
   }
   const prometheusText = pipeline?.prometheusText ?? (() => Promise.resolve(""));
@@ -120,7 +122,7 @@ export async function startTelemetry(
     });
     return { httpSpans: "runtime", meters, prometheusText, shutdown: shutdownMetrics };
   }
-  const exporter = config.disabled ? undefined : await sdk?.spanExporterFor(config.traces);
+  const exporter = config.disabled ? undefined : sdk?.spanExporterFor(config.traces);
   if (exporter === undefined) {
     const why = config.disabled ? "OTEL_SDK_DISABLED is true" : describe(config.traces);
     logger.info("tracing", { mode: "off", note: why });
