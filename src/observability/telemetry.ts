@@ -97,10 +97,11 @@ export async function startTelemetry(
     ? (await import("./metrics_sdk.ts")).startMetrics(config, version, metricsPush)
     : undefined;
   if (sdk !== undefined || pipeline !== undefined) {
-    // Only an SDK of ours reports problems through the API's `diag`; it has loaded the API already.
-    // The bundle's types are its source's; a static import says so with `@ts-types`, a dynamic one with a cast.
-    const sdkApi = await import("./otel_sdk.bundle.js") as unknown as typeof import("./otel_sdk.ts");
-    const { diag, DiagLogLevel } = sdkApi;
+    // Only an SDK of ours reports problems through the API's `diag`; the bundle holding it is loaded already.
+    // Its types are its source's: a static import says so with `@ts-types`, a dynamic one with a cast.
+    const { diag, DiagLogLevel } = await import(
+      "./otel_sdk.bundle.js"
+    ) as unknown as typeof import("./otel_sdk.ts");
     diag.setLogger(diagnostics(logger), DiagLogLevel.WARN);
   }
   const prometheusText = pipeline?.prometheusText ?? (() => Promise.resolve(""));
